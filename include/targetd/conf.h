@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conf: /etc/targetd.conf (INI, parsed by the system's inih) into an immutable
+ * struct conf, with validation that reports every problem as "file:line:
+ * message". Also builds the same struct from the quick-export command line
+ * (--listen / --export). No I/O beyond reading the file; the daemon applies it.
+ */
+#ifndef TARGETD_CONF_H
+#define TARGETD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf_portal {
+	char *host;        /* IPv4/IPv6 literal or name, no brackets */
+	uint16_t port;     /* default 3260 */
+	uint16_t tpgt;     /* portal group tag, default 1 */
+	char *advertise;   /* "addr:port" for SendTargets, or NULL */
+	int line;
+};
+
+struct conf_lun {
+	uint64_t lun;
+	char *path;
+	uint32_t block_size;  /* 512 (default) or 4096 */
+	char *serial;         /* default: stable UUID derived from target name + LUN */
+	bool read_only;
+	bool write_cache;     /* default true */
+	int line;
+};
+
+struct conf_target {
+	char *name;           /* iSCSI name (iqn./eui./naa.), validated per RFC 3722/7143 4.2.7 */
+	char **allow;         /* initiator names; n_allow == 0: everyone */
+	size_t n_allow;
+	uint16_t *tpgts;      /* portal groups this target is exported on; n == 0: all */
+	size_t n_tpgts;
+	struct conf_lun *luns;
+	size_t n_luns;
+	int line;
+};
+
+struct conf {
+	char *source;         /* file name, or "command line" */
+	char *state_dir;      /* default /var/lib/targetd */
+	/* iSCSI settings: 0 = default (see struct iscsi_settings) */
+	uint32_t max_recv_data_segment_length, first_burst_length, max_burst_length;
+	uint32_t nop_interval_ms, nop_timeout_ms, login_timeout_ms;
+	uint32_t max_connections, max_sessions_per_target;
+	uint32_t max_registrants;  /* PR registrants per LU, default 128 */
+	struct conf_portal *portals;
+	size_t n_portals;
+	struct conf_target *targets;
+	size_t n_targets;
+};
+
+/* Parse and validate. Every problem is logged as "path:line: message" (subsys
+ * "conf"); returns 0, or -EINVAL if there was any problem (*out untouched),
+ * or -errno if the file cannot be read. */
+int conf_load(const char *path, struct conf **out);
+/* Quick export: listens = "host:port" / "[v6]:port" strings; exports =
+ * "IQN=PATH[,PATH...]" strings (each PATH a LUN, numbered from 0). */
+int conf_from_args(const char *const *listens, size_t n_listens, const char *const *exports,
+		   size_t n_exports, const char *state_dir, struct conf **out);
+void conf_free(struct conf *c);
+
+#endif
