@@ -53,6 +53,9 @@ struct conf {
 	size_t n_portals;
 	struct conf_target *targets;
 	size_t n_targets;
+	/* Added by the conf module (additive): more iSCSI settings, 0 = default. */
+	uint32_t max_outstanding_r2t, cmdsn_window;
+	int log_level;        /* enum util_log_level; 0 = not set (daemon default) */
 };
 
 /* Parse and validate. Every problem is logged as "path:line: message" (subsys
@@ -64,5 +67,21 @@ int conf_load(const char *path, struct conf **out);
 int conf_from_args(const char *const *listens, size_t n_listens, const char *const *exports,
 		   size_t n_exports, const char *state_dir, struct conf **out);
 void conf_free(struct conf *c);
+
+/* Every problem conf_load found, in file order (additive, for --check-config
+ * and tests). Warnings do not make conf_load fail. */
+struct conf_problem {
+	int line;             /* 0: not tied to a line */
+	bool warning;
+	char *msg;            /* without the "file:line: " prefix */
+};
+struct conf_problems {
+	struct conf_problem *v;
+	size_t n;
+};
+/* conf_load, and also hands back every problem (errors and warnings) when
+ * probs != NULL; release with conf_problems_free. */
+int conf_load_ex(const char *path, struct conf **out, struct conf_problems *probs);
+void conf_problems_free(struct conf_problems *probs);
 
 #endif
