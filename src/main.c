@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * targetd: command line, configuration, then daemon_run(). See targetd(8).
+ *
+ * targetd always runs in the foreground (systemd Type=notify supervises it
+ * and learns readiness through sd_notify); -f/--foreground is accepted for
+ * compatibility with scripts written for daemons that fork.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "targetd/conf.h"
+#include "targetd/util.h"
+
+#ifndef TARGETD_VERSION
+#define TARGETD_VERSION "0.1.0"
+#endif
+
+#define DEFAULT_CONFIG "/etc/targetd.conf"
+#define MAX_ARGS 64
+
+enum {
+	OPT_CHECK = 256,
+	OPT_LISTEN,
+	OPT_EXPORT,
+	OPT_STATE_DIR
+};
+
+static const struct option options[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"foreground", no_argument, NULL, 'f'},
+    {"check-config", no_argument, NULL, OPT_CHECK},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"export", required_argument, NULL, OPT_EXPORT},
+    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+    {"debug", required_argument, NULL, 'd'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: targetd [-f] [-c FILE] [--state-dir DIR] [-d SUBSYS[,...]]\n"
+		"       targetd [-f] --listen ADDR:PORT ... --export IQN=PATH[,PATH...] ...\n"
+		"       targetd --check-config [-c FILE]\n"
+		"\n"
+		"Userspace iSCSI target with persistent reservations.\n"
+		"\n"
+		"  -c, --config FILE      configuration file (default %s)\n"
+		"  -f, --foreground       accepted for compatibility; targetd never forks\n"
+		"      --check-config     validate the configuration, print every problem\n"
+		"                         as FILE:LINE: MESSAGE (exit 1) or OK (exit 0)\n"
+		"      --listen ADDR:PORT quick export: listen here (repeatable; IPv6 as\n"
+		"                         [::1]:3260; default 0.0.0.0:3260; port 0 = any)\n"
+		"      --export IQN=PATH[,PATH...]\n"
+		"                         quick export: one target, LUNs numbered from 0\n"
+		"      --state-dir DIR    persistent state (APTPL) (default /var/lib/targetd)\n"
+		"  -d, --debug SUBSYS     debug log for subsystems (comma list, or \"all\")\n"
+		"  -h, --help             this help\n"
+		"  -V, --version          print the version\n",
+		DEFAULT_CONFIG);
+}
+
+struct args {
+	const char *config;
+	const char *state_dir;
+	const char *listens[MAX_ARGS];
+	const char *exports[MAX_ARGS];
+	size_t n_listens, n_exports;
+	bool check;
+};
+
+/* 0: run; 1: exit 1; 2: exit 0 (help/version). */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:fd:hV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			a->config = optarg;
+			break;
+		case 'f':
+			break;
+		case OPT_CHECK:
+			a->check = true;
+			break;
+		case OPT_LISTEN:
+		case OPT_EXPORT: {
+			bool l = opt == OPT_LISTEN;
+			size_t *n = l ? &a->n_listens : &a->n_exports;
+
+			if (*n == MAX_ARGS) {
+				fprintf(stderr, "targetd: too many --%s options (at most %d)\n",
+					l ? "listen" : "export", MAX_ARGS);
+				return 1;
+			}
+			(l ? a->listens : a->exports)[(*n)++] = optarg;
+			break;
+		}
+		case OPT_STATE_DIR:
+			a->state_dir = optarg;
+			break;
+		case 'd':
+			if (util_log_set_debug(optarg)) {
+				fprintf(stderr, "targetd: --debug %s: not a subsystem list\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 2;
+		case 'V':
+			printf("targetd %s\n", TARGETD_VERSION);
+			return 2;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "targetd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	if (a->config && (a->n_listens || a->n_exports)) {
+		fprintf(stderr, "targetd: use either -c FILE or --listen/--export, not both\n");
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {0};
+	struct conf *c = NULL;
+	bool quick;
+	int r;
+
+	util_log_init("targetd");
+	r = parse_args(argc, argv, &a);
+	if (r)
+		return r == 2 ? 0 : 1;
+	quick = a.n_listens || a.n_exports;
+	if (quick)
+		r = conf_from_args(a.listens, a.n_listens, a.exports, a.n_exports, a.state_dir, &c);
+	else
+		r = conf_load(a.config ? a.config : DEFAULT_CONFIG, &c);
+	if (a.check) {
+		/* conf has already printed every problem as file:line: message. */
+		if (r)
+			return 1;
+		printf("OK\n");
+		conf_free(c);
+		return 0;
+	}
+	if (r)
+		return 1;
+	if (a.state_dir && !quick) {
+		/* --state-dir overrides state_dir= of the file. */
+		char *s = strdup(a.state_dir);
+
+		if (!s || a.state_dir[0] != '/') {
+			log_err("daemon", "--state-dir %s: must be an absolute path", a.state_dir);
+			free(s);
+			conf_free(c);
+			return 1;
+		}
+		free(c->state_dir);
+		c->state_dir = s;
+	}
+	if (c->log_level == UTIL_LOG_DEBUG)
+		util_log_set_debug("all");
+	/* Quick-export mode creates its state directory; with a configuration
+	 * file it must exist (systemd's StateDirectory= creates it). */
+	if (quick) {
+		r = daemon_make_state_dir(c->state_dir);
+	} else {
+		r = access(c->state_dir, W_OK | X_OK) ? -errno : 0;
+		if (r)
+			log_err("daemon", "%s: state_dir %s: %s", c->source, c->state_dir,
+				strerror(-r));
+	}
+	if (r) {
+		conf_free(c);
+		return 1;
+	}
+	r = daemon_run(c);
+	conf_free(c);
+	return r;
+}
