@@ -458,12 +458,15 @@ static void begin_section(struct conf_state *st, char *hdr)
 		begin_target(st, w[1]);
 	else if (n == 3 && !strcmp(w[0], "lun"))
 		begin_lun(st, w[1], w[2]);
-	else if (n >= 1 &&
-		 (!strcmp(w[0], "global") || !strcmp(w[0], "portal") || !strcmp(w[0], "target") ||
-		  !strcmp(w[0], "lun")))
+	else if (n >= 1 && !strcmp(w[0], "global"))
+		ERR(st, "malformed section header: [global] takes no name");
+	else if (n >= 1 && !strcmp(w[0], "portal"))
+		ERR(st, "malformed section header: expected [portal NAME]");
+	else if (n >= 1 && !strcmp(w[0], "target"))
 		ERR(st,
-		    "malformed section header: expected [global], [portal NAME], "
-		    "[target IQN] or [lun IQN N]");
+		    "malformed section header: expected [target IQN] (one iSCSI name, no spaces)");
+	else if (n >= 1 && !strcmp(w[0], "lun"))
+		ERR(st, "malformed section header: expected [lun IQN N]");
 	else
 		ERR(st, "unknown section [%s]", n ? w[0] : "");
 }

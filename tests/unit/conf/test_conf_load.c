@@ -250,6 +250,18 @@ static void portal_without_listen_and_target_on_missing_group(void **state)
 	unload(&l);
 }
 
+static void rfc7143_4_2_7_target_header_with_spaces_rejected(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	load_text(&l, "[portal p1]\nlisten = 127.0.0.1:3260\n\n[target IQN.Not A Name]\n[lun]\n");
+	assert_int_equal(l.r, -EINVAL);
+	assert_int_equal(count_problems(&l, 4, false, "no spaces"), 1);
+	assert_int_equal(count_problems(&l, 5, false, "expected [lun IQN N]"), 1);
+	unload(&l);
+}
+
 static void missing_file_is_enoent(void **state)
 {
 	struct conf *c = NULL;
@@ -268,6 +280,7 @@ int main(void)
 	    cmocka_unit_test(target_without_lun_is_only_a_warning),
 	    cmocka_unit_test(key_outside_section_and_empty_value_rejected),
 	    cmocka_unit_test(portal_without_listen_and_target_on_missing_group),
+	    cmocka_unit_test(rfc7143_4_2_7_target_header_with_spaces_rejected),
 	    cmocka_unit_test(missing_file_is_enoent),
 	};
 
