@@ -19,56 +19,24 @@
  * Exit status: 0 all I/O good, 1 errors (connect, SCSI, verify, timeout), 2 bad arguments.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
 
+#include "bench.h"
 #include "bench_hist.h"
 
-#define MAX_URLS 64
-#define MAX_SESSIONS 1024
 #define VERIFY_MAGIC 0x7467746442454e43ULL /* "tgtdBENC" */
 #define DRAIN_NS (10ULL * 1000000000ULL)
-
-enum rw_mode {
-	RW_RANDREAD,
-	RW_RANDWRITE,
-	RW_READ,
-	RW_WRITE,
-	RW_RANDRW
-};
-
-static const char *const rw_names[] = {
-    [RW_RANDREAD] = "randread", [RW_RANDWRITE] = "randwrite", [RW_READ] = "read",
-    [RW_WRITE] = "write",       [RW_RANDRW] = "randrw",
-};
-
-struct opts {
-	const char *urls[MAX_URLS];
-	int n_urls;
-	int sessions; /* per URL */
-	enum rw_mode rw;
-	int mix; /* read percentage for randrw */
-	uint32_t bs;
-	int qd; /* outstanding commands per session */
-	double time_s, ramp_s;
-	uint64_t size; /* bytes of each LU to use; 0 = all */
-	bool verify, json, crc_digest;
-	long pid;
-	const char *initiator;
-};
 
 /* One LU as seen by the benchmark; sessions with the same portal/target/LUN share it. */
 struct lu {
@@ -134,6 +102,7 @@ static int g_n_lus;
 static struct stats g_st;
 static bool g_measuring, g_stopping;
 static uint64_t g_errors_total; /* including ramp and drain: drives the exit status */
+static uint64_t g_submitted;
 static unsigned g_msgs; /* data-path messages printed; capped at MAX_MSGS */
 #define MAX_MSGS 10
 
@@ -152,255 +121,6 @@ static uint64_t rng_next(uint64_t *x)
 	*x ^= *x << 25;
 	*x ^= *x >> 27;
 	return *x * 0x2545F4914F6CDD1DULL;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: targetd-bench --url iscsi://HOST[:PORT]/IQN/LUN [--url ...] [options]\n"
-		"  --url URL        LU to load (repeatable; CHAP as iscsi://user%%pass@host/...)\n"
-		"  --sessions N     sessions per URL (default 1), all in one poll loop\n"
-		"  --rw MODE        randread|randwrite|read|write|randrw (default randread)\n"
-		"  --mix PCT        read percentage for randrw (default 50)\n"
-		"  --bs SIZE        I/O size, multiple of the LU block size (default 4k)\n"
-		"  --qd N           outstanding commands per session (default 1)\n"
-		"  --time SECONDS   measured duration (default 10)\n"
-		"  --ramp SECONDS   warm-up before measuring (default 0)\n"
-		"  --size SIZE      use only the first SIZE bytes of each LU (default all)\n"
-		"  --verify         write LBA+generation patterns and check every read\n"
-		"  --pid PID        target PID: report target CPU (utime+stime) per I/O\n"
-		"  --digest crc32c  negotiate HeaderDigest=CRC32C (default None)\n"
-		"  --initiator IQN  initiator name prefix (default iqn.2026-12.io.targetd:bench)\n"
-		"  --json           one JSON object on stdout instead of text\n");
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
-		return -EINVAL;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		v <<= 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		v <<= 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		v <<= 30;
-		end++;
-		break;
-	case 't':
-	case 'T':
-		v <<= 40;
-		end++;
-		break;
-	default:
-		break;
-	}
-	if (*end == 'i' || *end == 'B')
-		end++;
-	if (*end == 'B')
-		end++;
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= lo && v <= hi))
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int bad_arg(const char *opt, const char *val)
-{
-	fprintf(stderr, "targetd-bench: invalid %s '%s'\n", opt, val ? val : "");
-	usage(stderr);
-	return 2;
-}
-
-static int parse_args(int argc, char **argv)
-{
-	static const struct option lopts[] = {
-	    {"url", required_argument, NULL, 'u'},
-	    {"sessions", required_argument, NULL, 's'},
-	    {"rw", required_argument, NULL, 'r'},
-	    {"mix", required_argument, NULL, 'm'},
-	    {"bs", required_argument, NULL, 'b'},
-	    {"qd", required_argument, NULL, 'q'},
-	    {"time", required_argument, NULL, 't'},
-	    {"ramp", required_argument, NULL, 'R'},
-	    {"size", required_argument, NULL, 'S'},
-	    {"verify", no_argument, NULL, 'v'},
-	    {"pid", required_argument, NULL, 'p'},
-	    {"digest", required_argument, NULL, 'd'},
-	    {"initiator", required_argument, NULL, 'i'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	bool mix_given = false;
-	int c;
-	long l;
-	uint64_t u;
-
-	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'u':
-			if (g_o.n_urls == MAX_URLS || strncmp(optarg, "iscsi://", 8))
-				return bad_arg("--url", optarg);
-			g_o.urls[g_o.n_urls++] = optarg;
-			break;
-		case 's':
-			if (parse_int(optarg, 1, MAX_SESSIONS, &l))
-				return bad_arg("--sessions", optarg);
-			g_o.sessions = (int)l;
-			break;
-		case 'r': {
-			size_t i;
-
-			for (i = 0; i < sizeof(rw_names) / sizeof(rw_names[0]); i++)
-				if (!strcmp(optarg, rw_names[i]))
-					break;
-			if (i == sizeof(rw_names) / sizeof(rw_names[0]))
-				return bad_arg("--rw", optarg);
-			g_o.rw = (enum rw_mode)i;
-			break;
-		}
-		case 'm':
-			if (parse_int(optarg, 0, 100, &l))
-				return bad_arg("--mix", optarg);
-			g_o.mix = (int)l;
-			mix_given = true;
-			break;
-		case 'b':
-			if (parse_size(optarg, &u) || u < 512 || u > (16u << 20) || u % 512)
-				return bad_arg("--bs", optarg);
-			g_o.bs = (uint32_t)u;
-			break;
-		case 'q':
-			if (parse_int(optarg, 1, 1024, &l))
-				return bad_arg("--qd", optarg);
-			g_o.qd = (int)l;
-			break;
-		case 't':
-			if (parse_double(optarg, 0.1, 86400, &g_o.time_s))
-				return bad_arg("--time", optarg);
-			break;
-		case 'R':
-			if (parse_double(optarg, 0, 3600, &g_o.ramp_s))
-				return bad_arg("--ramp", optarg);
-			break;
-		case 'S':
-			if (parse_size(optarg, &u) || u == 0)
-				return bad_arg("--size", optarg);
-			g_o.size = u;
-			break;
-		case 'v':
-			g_o.verify = true;
-			break;
-		case 'p':
-			if (parse_int(optarg, 1, INT_MAX, &g_o.pid))
-				return bad_arg("--pid", optarg);
-			break;
-		case 'd':
-			if (strcmp(optarg, "crc32c") && strcmp(optarg, "none"))
-				return bad_arg("--digest", optarg);
-			g_o.crc_digest = !strcmp(optarg, "crc32c");
-			break;
-		case 'i':
-			g_o.initiator = optarg;
-			break;
-		case 'j':
-			g_o.json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc)
-		return bad_arg("argument", argv[optind]);
-	if (!g_o.n_urls) {
-		fprintf(stderr, "targetd-bench: at least one --url is required\n");
-		usage(stderr);
-		return 2;
-	}
-	if (mix_given && g_o.rw != RW_RANDRW)
-		return bad_arg("--mix (only with --rw randrw)", "");
-	if (g_o.n_urls * g_o.sessions > MAX_SESSIONS)
-		return bad_arg("--sessions (too many in total)", "");
-	return 0;
-}
-
-/* ---- target CPU from /proc ---------------------------------------------------- */
-
-/* utime + stime of the whole process in clock ticks (proc(5) fields 14, 15). */
-static int proc_cpu_ticks(long pid, uint64_t *ticks)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')'); /* comm may contain spaces */
-	if (!p)
-		return -EINVAL;
-	/* after ")": state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return -EINVAL;
-	*ticks = ut + st;
-	return 0;
-}
-
-static uint64_t self_cpu_us(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec +
-	    (uint64_t)ru.ru_stime.tv_sec * 1000000 + (uint64_t)ru.ru_stime.tv_usec;
 }
 
 /* ---- verify patterns ------------------------------------------------------------ */
@@ -508,6 +228,9 @@ static int submit(struct slot *sl)
 	uint64_t lba;
 	struct scsi_task *t;
 
+	if (g_o.ios && g_submitted >= g_o.ios)
+		return 0; /* fixed amount of work done: the slot stays idle */
+	g_submitted++;
 	sl->unit = pick_unit(s);
 	sl->is_write = pick_write(s);
 	lba = sl->unit * nblk;
@@ -762,6 +485,16 @@ static int count_state(enum sess_state st)
 	return n;
 }
 
+static int inflight_total(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < g_n_sess; i++)
+		if (g_sess[i].state != SS_DEAD)
+			n += g_sess[i].inflight;
+	return n;
+}
+
 static int setup_lus(void)
 {
 	for (int i = 0; i < g_n_lus; i++) {
@@ -847,7 +580,7 @@ static void report(double elapsed, uint64_t cpu_ticks, bool have_cpu, double sel
 		       "\"errors\":%" PRIu64 ",\"verify_errors\":%" PRIu64 ",\"verify\":%s,"
 		       "\"target_cpu_us_per_io\":%.2f,\"target_cpu_pct\":%.1f,"
 		       "\"bench_cpu_pct\":%.1f",
-		       rw_names[g_o.rw],
+		       bench_rw_names[g_o.rw],
 		       g_o.rw == RW_RANDRW ? g_o.mix
 					   : (g_o.rw == RW_RANDREAD || g_o.rw == RW_READ ? 100 : 0),
 		       g_o.bs, g_o.qd, g_n_sess, elapsed, ios, iops, mbps, g_st.errors,
@@ -865,7 +598,7 @@ static void report(double elapsed, uint64_t cpu_ticks, bool have_cpu, double sel
 		printf("}\n");
 		return;
 	}
-	printf("%s bs=%u qd=%d sessions=%d%s time=%.2fs\n", rw_names[g_o.rw], g_o.bs, g_o.qd,
+	printf("%s bs=%u qd=%d sessions=%d%s time=%.2fs\n", bench_rw_names[g_o.rw], g_o.bs, g_o.qd,
 	       g_n_sess, g_o.verify ? " verify" : "", elapsed);
 	printf("  ios=%" PRIu64 " iops=%.0f MB/s=%.1f errors=%" PRIu64 " verify_errors=%" PRIu64
 	       "\n",
@@ -895,10 +628,10 @@ int main(int argc, char **argv)
 	bool have_cpu = false;
 	int rc, n_sess;
 
-	rc = parse_args(argc, argv);
+	rc = bench_parse_args(argc, argv, &g_o);
 	if (rc)
 		return rc;
-	if (g_o.pid > 0 && proc_cpu_ticks(g_o.pid, &cpu0)) {
+	if (g_o.pid > 0 && bench_proc_cpu_ticks(g_o.pid, &cpu0)) {
 		fprintf(stderr, "targetd-bench: cannot read /proc/%ld/stat\n", g_o.pid);
 		return 2;
 	}
@@ -945,9 +678,9 @@ int main(int argc, char **argv)
 	t_end = t_measure + (uint64_t)(g_o.time_s * 1e9);
 	if (!g_o.ramp_s) {
 		g_measuring = true;
-		self0 = self_cpu_us();
+		self0 = bench_self_cpu_us();
 		if (g_o.pid > 0)
-			proc_cpu_ticks(g_o.pid, &cpu0);
+			bench_proc_cpu_ticks(g_o.pid, &cpu0);
 	}
 	for (;;) {
 		uint64_t now = now_ns();
@@ -955,30 +688,28 @@ int main(int argc, char **argv)
 
 		if (!g_measuring && now >= t_measure) {
 			g_measuring = true;
-			self0 = self_cpu_us();
+			self0 = bench_self_cpu_us();
 			if (g_o.pid > 0)
-				proc_cpu_ticks(g_o.pid, &cpu0);
+				bench_proc_cpu_ticks(g_o.pid, &cpu0);
 		}
-		if (now >= t_end || !live)
+		if (now >= t_end || !live ||
+		    (g_o.ios && g_submitted >= g_o.ios && !inflight_total()))
 			break;
 		if (poll_once(pfd, (int)((t_end - now) / 1000000 + 1)))
 			return 1;
 	}
 	t_end = now_ns();
 	g_measuring = false;
-	self1 = self_cpu_us();
-	if (g_o.pid > 0 && !proc_cpu_ticks(g_o.pid, &cpu1))
+	self1 = bench_self_cpu_us();
+	if (g_o.pid > 0 && !bench_proc_cpu_ticks(g_o.pid, &cpu1))
 		have_cpu = true;
 	elapsed = (double)(t_end - t_measure) / 1e9;
 
 	/* Drain: no new submissions, wait for what is in flight (still verified). */
 	g_stopping = true;
 	for (;;) {
-		int inflight = 0;
+		int inflight = inflight_total();
 
-		for (int i = 0; i < g_n_sess; i++)
-			if (g_sess[i].state != SS_DEAD)
-				inflight += g_sess[i].inflight;
 		if (!inflight)
 			break;
 		if (now_ns() - t_end > DRAIN_NS) {
