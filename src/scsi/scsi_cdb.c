@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The command table: one row per operation code (and service action) with its
+ * CDB length, CDB usage data (SPC-4 6.35.3: the bits a CDB may set; reserved
+ * bits set -> INVALID FIELD IN CDB with a field pointer, SPC-4 4.5.2.4.2),
+ * data direction, persistent reservation class and handler. Read by
+ * scsi_cdb_lookup()/scsi_cdb_check(); later also by REPORT SUPPORTED
+ * OPERATION CODES. PERSISTENT RESERVE IN/OUT (5Eh/5Fh) are not in the table
+ * yet, so they answer INVALID COMMAND OPERATION CODE.
+ */
+#include "scsi_priv.h"
+#include "targetd/util.h"
+
+#define LBA4 0xff, 0xff, 0xff, 0xff
+#define LBA8 LBA4, LBA4
+
+/* SBC-4 5.x READ (10/12/16) byte 1: RDPROTECT(7:5) DPO(4) FUA(3) RARC(2)
+ * obsolete FUA_NV(1); WRITE: WRPROTECT DPO FUA reserved obsolete(1). */
+#define RW_B1 0xfe
+#define WR_B1 0xfa
+
+static const struct scsi_cmd cmds[] = {
+    {0x00,
+     -1,
+     6,
+     SCSI_DIR_NONE,
+     SCSI_PRC_ALLOWED,
+     0,
+     "TEST UNIT READY",
+     scsi_spc_test_unit_ready,
+     {0xff, 0, 0, 0, 0, 0}},
+    {0x03,
+     -1,
+     6,
+     SCSI_DIR_IN,
+     SCSI_PRC_ALLOWED,
+     SCSI_CMD_F_NO_LU | SCSI_CMD_F_NO_UA,
+     "REQUEST SENSE",
+     scsi_spc_request_sense,
+     {0xff, 0x01, 0, 0, 0xff, 0}},
+    {0x08,
+     -1,
+     6,
+     SCSI_DIR_IN,
+     SCSI_PRC_READ,
+     0,
+     "READ(6)",
+     scsi_sbc_rw,
+     {0xff, 0x1f, 0xff, 0xff, 0xff, 0}},
+    {0x0a,
+     -1,
+     6,
+     SCSI_DIR_OUT,
+     SCSI_PRC_WRITE,
+     0,
+     "WRITE(6)",
+     scsi_sbc_rw,
+     {0xff, 0x1f, 0xff, 0xff, 0xff, 0}},
+    {0x12,
+     -1,
+     6,
+     SCSI_DIR_IN,
+     SCSI_PRC_ALLOWED,
+     SCSI_CMD_F_NO_LU | SCSI_CMD_F_NO_UA,
+     "INQUIRY",
+     scsi_spc_inquiry,
+     {0xff, 0x01, 0xff, 0xff, 0xff, 0}},
+    {0x1a,
+     -1,
+     6,
+     SCSI_DIR_IN,
+     SCSI_PRC_ALLOWED,
+     0,
+     "MODE SENSE(6)",
+     scsi_spc_mode_sense,
+     {0xff, 0x08, 0xff, 0xff, 0xff, 0}},
+    {0x1b,
+     -1,
+     6,
+     SCSI_DIR_NONE,
+     SCSI_PRC_CONFLICT,
+     0,
+     "START STOP UNIT",
+     scsi_spc_start_stop_unit,
+     {0xff, 0x01, 0, 0x0f, 0xf7, 0}},
+    {0x25,
+     -1,
+     10,
+     SCSI_DIR_IN,
+     SCSI_PRC_ALLOWED,
+     0,
+     "READ CAPACITY(10)",
+     scsi_sbc_read_capacity10,
+     {0xff, 0, LBA4, 0, 0, 0x01, 0}},
+    {0x28,
+     -1,
+     10,
+     SCSI_DIR_IN,
+     SCSI_PRC_READ,
+     0,
+     "READ(10)",
+     scsi_sbc_rw,
+     {0xff, RW_B1, LBA4, 0x1f, 0xff, 0xff, 0}},
+    {0x2a,
+     -1,
+     10,
+     SCSI_DIR_OUT,
+     SCSI_PRC_WRITE,
+     0,
+     "WRITE(10)",
+     scsi_sbc_rw,
+     {0xff, WR_B1, LBA4, 0x1f, 0xff, 0xff, 0}},
+    {0x35,
+     -1,
+     10,
+     SCSI_DIR_NONE,
+     SCSI_PRC_WRITE,
+     0,
+     "SYNCHRONIZE CACHE(10)",
+     scsi_sbc_sync_cache,
+     {0xff, 0x06, LBA4, 0x1f, 0xff, 0xff, 0}},
+    {0x5a,
+     -1,
+     10,
+     SCSI_DIR_IN,
+     SCSI_PRC_ALLOWED,
+     0,
+     "MODE SENSE(10)",
+     scsi_spc_mode_sense,
+     {0xff, 0x18, 0xff, 0xff, 0, 0, 0, 0xff, 0xff, 0}},
+    {0x88,
+     -1,
+     16,
+     SCSI_DIR_IN,
+     SCSI_PRC_READ,
+     0,
+     "READ(16)",
+     scsi_sbc_rw,
+     {0xff, RW_B1, LBA8, LBA4, 0x1f, 0}},
+    {0x8a,
+     -1,
+     16,
+     SCSI_DIR_OUT,
+     SCSI_PRC_WRITE,
+     0,
+     "WRITE(16)",
+     scsi_sbc_rw,
+     {0xff, WR_B1, LBA8, LBA4, 0x1f, 0}},
+    {0x91,
+     -1,
+     16,
+     SCSI_DIR_NONE,
+     SCSI_PRC_WRITE,
+     0,
+     "SYNCHRONIZE CACHE(16)",
+     scsi_sbc_sync_cache,
+     {0xff, 0x06, LBA8, LBA4, 0x1f, 0}},
+    {0x9e,
+     0x10,
+     16,
+     SCSI_DIR_IN,
+     SCSI_PRC_ALLOWED,
+     0,
+     "READ CAPACITY(16)",
+     scsi_sbc_read_capacity16,
+     {0xff, 0x1f, LBA8, LBA4, 0x01, 0}},
+    {0xa0,
+     -1,
+     12,
+     SCSI_DIR_IN,
+     SCSI_PRC_ALLOWED,
+     SCSI_CMD_F_NO_LU | SCSI_CMD_F_NO_UA,
+     "REPORT LUNS",
+     scsi_spc_report_luns,
+     {0xff, 0, 0xff, 0, 0, 0, LBA4, 0, 0}},
+    {0xa8,
+     -1,
+     12,
+     SCSI_DIR_IN,
+     SCSI_PRC_READ,
+     0,
+     "READ(12)",
+     scsi_sbc_rw,
+     {0xff, RW_B1, LBA4, LBA4, 0x1f, 0}},
+    {0xaa,
+     -1,
+     12,
+     SCSI_DIR_OUT,
+     SCSI_PRC_WRITE,
+     0,
+     "WRITE(12)",
+     scsi_sbc_rw,
+     {0xff, WR_B1, LBA4, LBA4, 0x1f, 0}},
+};
+
+const struct scsi_cmd *scsi_cdb_lookup(const uint8_t *cdb)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+		const struct scsi_cmd *c = &cmds[i];
+		if (c->opcode != cdb[0])
+			continue;
+		/* service action in byte 1 bits 4:0 (SPC-4 4.2.5.1) */
+		if (c->sa >= 0 && (cdb[1] & 0x1f) != c->sa)
+			continue;
+		return c;
+	}
+	return NULL;
+}
+
+static int top_bit(uint8_t v)
+{
+	int b = 7;
+	while (b > 0 && !(v & (1u << b)))
+		b--;
+	return b;
+}
+
+enum scsi_reason scsi_cdb_check(const struct scsi_cmd *c, struct scsi_task *t)
+{
+	/* SAM-5 5.2 / SPC-4 4.2.5.1: the CDB must be as long as the opcode's
+	 * group implies; a shorter one is an invalid CDB. */
+	if (t->cdb_len < c->len)
+		return scsi_bad_cdb(t, 0, 7);
+	for (unsigned i = 1; i < c->len; i++) {
+		uint8_t bad = (uint8_t)(t->cdb[i] & ~c->usage[i]);
+		if (i == c->len - 1u && (t->cdb[i] & 0x04)) {
+			/* SAM-5 5.2.3 control byte: NACA=1 but ACA is not
+			 * supported (standard INQUIRY NORMACA=0) */
+			return scsi_bad_cdb(t, (uint16_t)i, 2);
+		}
+		if (bad)
+			return scsi_bad_cdb(t, (uint16_t)i, top_bit(bad));
+	}
+	return SR_OK;
+}
