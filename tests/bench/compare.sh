@@ -92,12 +92,20 @@ FILE_IMG=$WORK/file.img
 LOOP_IMG=$WORK/loop.img
 LOOPDEV=
 PIDS=()
+declare -A TGT_CTL=() TGT_NTID=()
 
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 cleanup() {
-	local rc=$? p
+	local rc=$? p col t
 	set +e
+	# tgtd ignores SIGTERM while it has targets: delete them, then the system (graceful exit).
+	for col in "${!TGT_CTL[@]}"; do
+		for t in $(seq "${TGT_NTID[$col]:-0}"); do
+			tgtadm -C "${TGT_CTL[$col]}" --lld iscsi --op delete --mode target --tid "$t" --force
+		done
+		tgtadm -C "${TGT_CTL[$col]}" --op delete --mode system
+	done >/dev/null 2>&1
 	for p in "${PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -105,6 +113,9 @@ cleanup() {
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
+	done
+	for col in "${!TGT_CTL[@]}"; do # tgtd leaves its control socket behind
+		rm -f "/var/run/tgtd/socket.${TGT_CTL[$col]}" "/var/run/tgtd/socket.${TGT_CTL[$col]}.lock"
 	done
 	# Loop devices by name: only those backed by the image this run created.
 	if [ -e "$LOOP_IMG" ]; then
@@ -164,6 +175,7 @@ start_tgt() { # column
 	tgtd -f --iscsi portal=127.0.0.1:$port -C $ctl >"$OUT/tgtd-$col.log" 2>&1 &
 	PID[$col]=$!
 	PIDS+=("${PID[$col]}")
+	TGT_CTL[$col]=$ctl
 	wait_for 10 tgtadm -C $ctl --op show --mode sys >/dev/null 2>&1 ||
 		{ log "tgtd ($col) did not come up"; cat "$OUT/tgtd-$col.log" >&2; exit 1; }
 	wait_for 10 sh -c "ss -Hltn 'sport = :$port' | grep -q ." ||
@@ -173,6 +185,7 @@ start_tgt() { # column
 		tid=$((tid + 1))
 		local iqn=$IQN_BASE:tgt-$col-$kind
 		$T --op new --mode target --tid $tid -T "$iqn"
+		TGT_NTID[$col]=$tid
 		case $kind in
 		mem) # tgt's null backing store: reads return without touching data
 			$T --op new --mode logicalunit --tid $tid --lun 1 --bstype null --backing-store /dev/null ;;
