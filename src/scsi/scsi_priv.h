@@ -85,10 +85,10 @@ struct scsi_nexus {
 	uint16_t tpgt;
 	uint16_t rel_port;
 	unsigned refs;
+	/* No saved "current sense": iSCSI delivers sense with the status
+	 * (autosense, SAM-5 5.13), so REQUEST SENSE reports a pending UA, or
+	 * NO SENSE (SPC-4 6.39.2). */
 	struct scsi_itl *itls;
-	/* current sense data for REQUEST SENSE (SPC-4 6.39): set by a command
-	 * that ended in CHECK CONDITION? No: with autosense (iSCSI) sense goes
-	 * with the status; REQUEST SENSE reports pending UAs or NO SENSE. */
 };
 
 /* Task private state, overlaid on task->priv. */
