@@ -85,7 +85,7 @@ static void spc4_5_13_7_t67_registered_rekey_and_unregister(void **state)
 static void spc4_5_13_7_t67_registered_spec_i_pt_invalid_field_in_param(void **state)
 {
 	struct pr_state *st = *state;
-	uint8_t p[64];
+	uint8_t p[128];
 	size_t tl;
 
 	expect_good(prout(st, &NA, PR_OUT_REGISTER, 0, 0, 0xa, 0));
