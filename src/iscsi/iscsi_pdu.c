@@ -56,7 +56,7 @@ static enum iscsi_verdict rx_header_done(struct iscsi_rx *rx)
 	rx->ddigest_bad = false;
 	if (rx->ops->hdr(rx->arg, rx, &rx->data) != ISCSI_V_OK)
 		return ISCSI_V_CLOSE;
-	rx->crc = 0xffffffffu;
+	rx->crc = 0; /* util_crc32c chains from 0 (pre/post inversion inside) */
 	return rx_next(rx, ISCSI_RX_HDIGEST);
 }
 
@@ -150,10 +150,10 @@ enum iscsi_verdict iscsi_rx_advance(struct iscsi_rx *rx, size_t n)
 		v = rx_next(rx, ISCSI_RX_AHS);
 		break;
 	case ISCSI_RX_HDIGEST: {
-		/* RFC 7143 12.1: CRC32C over BHS and AHS, sent little endian
-		 * as the complemented CRC. At ERL 0 a bad header digest leaves
+		/* RFC 7143 13.1 / appendix A: CRC32C over BHS and AHS, least
+		 * significant byte first on the wire. At ERL 0 a bad header digest leaves
 		 * the framing untrustworthy: close (7.8). */
-		uint32_t crc = ~util_crc32c(0xffffffffu, rx->hdr, ISCSI_BHS_LEN + rx->ahs_len);
+		uint32_t crc = util_crc32c(0, rx->hdr, ISCSI_BHS_LEN + rx->ahs_len);
 		uint32_t got = (uint32_t)rx->digest[0] | (uint32_t)rx->digest[1] << 8 |
 		    (uint32_t)rx->digest[2] << 16 | (uint32_t)rx->digest[3] << 24;
 		if (crc != got) {
@@ -171,7 +171,7 @@ enum iscsi_verdict iscsi_rx_advance(struct iscsi_rx *rx, size_t n)
 		v = rx_next(rx, ISCSI_RX_PAD);
 		break;
 	case ISCSI_RX_DDIGEST: {
-		uint32_t crc = ~rx->crc;
+		uint32_t crc = rx->crc;
 		uint32_t got = (uint32_t)rx->digest[0] | (uint32_t)rx->digest[1] << 8 |
 		    (uint32_t)rx->digest[2] << 16 | (uint32_t)rx->digest[3] << 24;
 		rx->ddigest_bad = crc != got;
@@ -258,17 +258,17 @@ void iscsi_txq_push(struct iscsi_txq *q, struct iscsi_tx_pdu *pdu)
 	pdu->bhs[4] = 0; /* we never send AHS */
 	pdu->iov[n++] = (struct iovec){pdu->bhs, ISCSI_BHS_LEN};
 	if (q->hdigest) {
-		put_le32(pdu->hdig, ~util_crc32c(0xffffffffu, pdu->bhs, ISCSI_BHS_LEN));
+		put_le32(pdu->hdig, util_crc32c(0, pdu->bhs, ISCSI_BHS_LEN));
 		pdu->iov[n++] = (struct iovec){pdu->hdig, ISCSI_DIGEST_LEN};
 	}
 	if (pdu->data_len) {
 		pdu->iov[n++] = (struct iovec){(void *)pdu->data, pdu->data_len};
 		memset(pdu->trailer, 0, pad);
 		if (q->ddigest) {
-			uint32_t crc = util_crc32c(0xffffffffu, pdu->data, pdu->data_len);
+			uint32_t crc = util_crc32c(0, pdu->data, pdu->data_len);
 
 			crc = util_crc32c(crc, pdu->trailer, pad);
-			put_le32(pdu->trailer + pad, ~crc);
+			put_le32(pdu->trailer + pad, crc);
 			tlen += ISCSI_DIGEST_LEN;
 		}
 		if (tlen)
