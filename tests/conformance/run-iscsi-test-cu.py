@@ -190,7 +190,8 @@ def main():
                     srv.url()]
             print("+ " + " ".join(argv), flush=True)
             try:
-                p = subprocess.run(argv, capture_output=True, text=True, timeout=args.timeout,
+                p = subprocess.run(argv, capture_output=True, text=True, errors="replace",
+                                   timeout=args.timeout,
                                    stdin=subprocess.DEVNULL)
             except subprocess.TimeoutExpired as e:
                 out = (e.stdout or b"").decode(errors="replace") if isinstance(

@@ -232,14 +232,15 @@ class Targetd:
 
 def run_targetd_once(binary, args, timeout=30):
     """Run targetd to completion (e.g. --check-config); returns (rc, stdout, stderr)."""
-    p = subprocess.run([binary] + list(args), capture_output=True, text=True, timeout=timeout,
+    p = subprocess.run([binary] + list(args), capture_output=True, text=True, errors="replace",
+                       timeout=timeout,
                        stdin=subprocess.DEVNULL)
     return p.returncode, p.stdout, p.stderr
 
 
 def run_tool(argv, timeout=60, check=True):
     """Run an initiator tool; returns CompletedProcess. Raises with its output on failure."""
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+    p = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=timeout,
                        stdin=subprocess.DEVNULL)
     if check and p.returncode != 0:
         raise HarnessError(f"{' '.join(argv)} exited {p.returncode}\n"
