@@ -68,6 +68,7 @@ struct bdev_info {
 	bool can_discard;     /* BLKDISCARD / PUNCH_HOLE supported */
 	bool volatile_media;  /* contents lost at close (mem) */
 	bool write_cache;     /* the medium has a volatile write cache (FLUSH matters) */
+	uint32_t phys_io;     /* physical block size (BLKPBSZGET), 0 unknown; >= min_io */
 };
 
 #define BDEV_OPEN_RDONLY (1u << 0)

@@ -36,6 +36,7 @@ struct bdev_priv {
 		struct iocb iocb; /* aio READ/WRITE/FSYNC */
 		struct evl_job job; /* worker: DISCARD, WRITE_ZEROES, fdatasync */
 	} u;
+	struct bdev *bdev; /* owner (worker jobs find their bdev) */
 	struct bdev_io *next; /* backend queue link */
 	int res;
 	uint32_t stage; /* backend-specific step (e.g. write then flush) */
