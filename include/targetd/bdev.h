@@ -76,7 +76,8 @@ struct bdev_info {
 /* Opens path ("mem:SIZE", a block device or a regular file). Blocking (called
  * at LU start). Logs the reason on failure. 0 or -errno. */
 int bdev_open(struct evl *evl, const char *path, unsigned flags, struct bdev **out);
-/* Close: all submitted I/O must have completed. */
+/* Close: all submitted I/O must have completed. Not from inside a done
+ * callback of this bdev (the backend is still reaping): defer it. */
 void bdev_close(struct bdev *bdev);
 const struct bdev_info *bdev_get_info(const struct bdev *bdev);
 const char *bdev_path(const struct bdev *bdev);

@@ -93,7 +93,8 @@ static inline bool sna32_ge(uint32_t a, uint32_t b) { return a == b || sna32_gt(
 /* ---- aligned data buffers ------------------------------------------------
  * 4 KiB-aligned buffers for the data path (O_DIRECT needs no bounce copy),
  * recycled through per-size-class free lists (powers of two from 4 KiB up to
- * UTIL_BUF_MAX) so steady-state I/O does no malloc. Loop thread only.
+ * UTIL_BUF_MAX) so steady-state I/O does no malloc. Thread-safe (one mutex:
+ * a buffer may be allocated on the loop thread and freed on the worker).
  * util_buf_free must be passed the same len as util_buf_alloc. Contents of a
  * returned buffer are undefined (not zeroed).
  */
@@ -121,7 +122,10 @@ int util_file_read_all(const char *path, char **out, size_t *len, size_t max_len
 int util_parse_size(const char *s, uint64_t *out);
 /* strlcpy semantics; returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t size);
-/* CRC32C (Castagnoli) as used by iSCSI digests (RFC 7143 12.1), via ISA-L. */
+/* CRC32C (Castagnoli) as used by iSCSI digests (RFC 7143 12.1), via ISA-L.
+ * Start with crc = 0; pass the previous result to continue over more bytes.
+ * The digest goes on the wire least significant byte first (RFC 3720 B.4:
+ * 32 zero bytes -> 0x8a9136aa, sent as aa 36 91 8a). */
 uint32_t util_crc32c(uint32_t crc, const void *buf, size_t len);
 
 #endif
