@@ -192,6 +192,12 @@ int scsi_target_map_lun(struct scsi_target *t, uint64_t lun, struct scsi_lu *lu)
 	t->luns[i].lun = lun;
 	t->luns[i].lu = lu;
 	t->nluns++;
+	/* SPC-4 6.33 / SAM-5 5.14: the LUN inventory changed for every
+	 * existing nexus of the target (REPORTED LUNS DATA HAS CHANGED) */
+	for (struct scsi_nexus *nx = t->nexuses; nx; nx = nx->next)
+		for (unsigned k = 0; k < t->nluns; k++)
+			if (t->luns[k].lu != lu)
+				scsi_ua_add(nx, t->luns[k].lu, SR_UA_LUNS_CHANGED);
 	return 0;
 }
 

@@ -79,12 +79,10 @@ void scsi_ua_add(struct scsi_nexus *nx, struct scsi_lu *lu, enum scsi_reason r)
 	if (!i)
 		return;
 	for (unsigned k = 0; k < i->nua; k++) {
-		/* SAM-5 5.14: a pending power on / reset UA subsumes later
-		 * resets; the same condition is not queued twice */
-		if (i->ua[k] == r)
-			return;
-		if (i->ua[k] == SR_UA_POWER_ON &&
-		    (r == SR_UA_BUS_RESET || r == SR_UA_LU_RESET || r == SR_UA_NEXUS_LOSS))
+		/* SAM-5 5.14: a pending power on UA subsumes every later
+		 * condition (the initiator rediscovers everything after it);
+		 * the same condition is not queued twice */
+		if (i->ua[k] == r || i->ua[k] == SR_UA_POWER_ON)
 			return;
 	}
 	if (i->nua == SCSI_UA_QUEUE) {
@@ -123,5 +121,16 @@ void scsi_ua_broadcast(struct scsi_core *core, struct scsi_lu *lu, struct scsi_n
 		for (struct scsi_nexus *nx = t->nexuses; nx; nx = nx->next)
 			if (nx != except)
 				scsi_ua_add(nx, lu, r);
+	}
+}
+
+void scsi_ua_clear(struct scsi_nexus *nx, enum scsi_reason r)
+{
+	for (struct scsi_itl *i = nx->itls; i; i = i->next) {
+		unsigned w = 0;
+		for (unsigned k = 0; k < i->nua; k++)
+			if (i->ua[k] != r)
+				i->ua[w++] = i->ua[k];
+		i->nua = (uint8_t)w;
 	}
 }

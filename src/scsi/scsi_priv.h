@@ -183,6 +183,8 @@ const struct scsi_port *scsi_target_port(const struct scsi_target *t, uint16_t t
 void scsi_ua_add(struct scsi_nexus *nx, struct scsi_lu *lu, enum scsi_reason r);
 /* The oldest pending UA for (nexus, lu), SR_OK if none; with clear, removes it. */
 enum scsi_reason scsi_ua_peek(struct scsi_nexus *nx, struct scsi_lu *lu, bool clear);
+/* Removes every pending r of the nexus, on all LUs. */
+void scsi_ua_clear(struct scsi_nexus *nx, enum scsi_reason r);
 /* Adds r for every nexus that can reach lu except `except` (may be NULL). */
 void scsi_ua_broadcast(struct scsi_core *core, struct scsi_lu *lu, struct scsi_nexus *except,
 		       enum scsi_reason r);

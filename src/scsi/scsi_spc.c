@@ -82,6 +82,8 @@ enum scsi_reason scsi_spc_report_luns(struct scsi_task *t)
 	default:
 		return scsi_bad_cdb(t, 2, 7);
 	}
+	/* SPC-4 6.33: REPORT LUNS clears REPORTED LUNS DATA HAS CHANGED */
+	scsi_ua_clear(t->nexus, SR_UA_LUNS_CHANGED);
 	len = 8 + 8 * n;
 	r = scsi_data_in_buf(t, UTIL_MIN(len, alloc));
 	if (r)

@@ -307,6 +307,33 @@ static void sam5_6_3_4_i_t_nexus_reset_ua_nexus_loss(void **state)
 	assert_sense(&c, 0x06, 0x29, 0x07);
 }
 
+static void spc4_6_33_lun_map_change_ua_cleared_by_report_luns(void **state)
+{
+	struct fx *f = *state;
+	uint8_t rl[12] = {0xa0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+	struct cmd c;
+
+	assert_int_equal(scsi_target_map_lun(f->tgt, 1, f->lu), 0);
+	/* the mapping is the same LU here, so LUN 0 gets no UA for itself;
+	 * map a second LU to see it */
+	struct scsi_lu_params lp = {.path = "mem:64k", .block_size = 512, .serial = "second"};
+	struct scsi_lu *lu2;
+	assert_int_equal(scsi_lu_create(f->core, &lp, &lu2), 0);
+	assert_int_equal(scsi_target_map_lun(f->tgt, 2, lu2), 0);
+	run_tur(f, f->nx, &c);
+	assert_sense(&c, 0x06, 0x3f, 0x0e);
+	/* queued again by a further change, then cleared by REPORT LUNS */
+	assert_int_equal(scsi_target_map_lun(f->tgt, 3, lu2), 0);
+	cmd_prep(&c, f, f->nx, 0, rl, 12, 256, SCSI_TASK_F_READ);
+	cmd_submit(&c);
+	fx_run(f);
+	assert_good(&c);
+	assert_int_equal(get_be32(c.t.buf), 32);
+	cmd_fini(&c);
+	run_tur(f, f->nx, &c);
+	assert_good(&c);
+}
+
 static void sam5_7_clear_aca_not_supported(void **state)
 {
 	struct fx *f = *state;
@@ -361,6 +388,7 @@ int main(void)
 	    T(sam5_7_3_abort_task_set_only_own_nexus),
 	    T(sam5_6_3_2_target_warm_reset_ua),
 	    T(sam5_6_3_4_i_t_nexus_reset_ua_nexus_loss),
+	    T(spc4_6_33_lun_map_change_ua_cleared_by_report_luns),
 	    T(sam5_7_clear_aca_not_supported),
 	    T(sam5_8_9_aca_attribute_without_aca_rejected),
 	    T(scsi_h_many_outstanding_tasks_complete),
