@@ -70,6 +70,33 @@ static void sbc4_5_16_read_capacity10_lba_without_pmi_invalid(void **state)
 	cmd_fini(&c);
 }
 
+static void sbc4_5_16_read_capacity10_saturates_above_32_bits(void **state)
+{
+	uint8_t cdb10[10] = {0x25}, cdb16[16] = {0x9e, 0x10, [13] = 32};
+	struct fx f;
+	struct cmd c;
+
+	(void)state;
+	/* 3 TiB of 512-byte blocks: more than 2^32 blocks (mem is sparse) */
+	fx_init_lu(&f, "mem:3T", 512, false, true);
+	cmd_run(&c, &f, cdb10, 10, 8, SCSI_TASK_F_READ);
+	assert_good(&c);
+	assert_int_equal(get_be32(c.t.buf), 0xffffffffu);
+	cmd_fini(&c);
+	cmd_run(&c, &f, cdb16, 16, 32, SCSI_TASK_F_READ);
+	assert_good(&c);
+	assert_int_equal(get_be64(c.t.buf), (3ull << 40) / 512 - 1);
+	cmd_fini(&c);
+	/* an LBA above 2^32 is reachable with READ(16) only */
+	uint8_t r16[16] = {0x88};
+	put_be64(r16 + 2, (3ull << 40) / 512 - 1);
+	put_be32(r16 + 10, 1);
+	cmd_run(&c, &f, r16, 16, 512, SCSI_TASK_F_READ);
+	assert_good(&c);
+	cmd_fini(&c);
+	fx_fini(&f);
+}
+
 static void sbc4_5_17_read_capacity16(void **state)
 {
 	struct fx *f = *state;
@@ -371,6 +398,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	    T(sbc4_5_16_read_capacity10),
 	    T(sbc4_5_16_read_capacity10_lba_without_pmi_invalid),
+	    cmocka_unit_test(sbc4_5_16_read_capacity10_saturates_above_32_bits),
 	    T(sbc4_5_17_read_capacity16),
 	    T(sbc4_5_39_write10_read10_roundtrip),
 	    T(sbc4_5_13_read6_transfer_length_0_is_256),
