@@ -214,6 +214,15 @@ BAD_CONFIGS = [
      "[target iqn.2026-11.org.example:t]\n[lun iqn.2026-11.org.example:t 0]\npath = {img}\n"
      "[lun iqn.2026-11.org.example:missing 0]\npath = {img}\n", (4, 5)),
     ("bad_number", "[global]\nmax_recv_data_segment_length = 12\n", 2),
+    # RFC 7143 4.2.7.2: iqn.yyyy-mm.reversed-domain
+    ("bad_iqn_date", "# comment\n[target iqn.26-11.org.example:t]\n", 2),
+    ("duplicate_lun",
+     "[target iqn.2026-11.org.example:t]\n[lun iqn.2026-11.org.example:t 0]\npath = {img}\n"
+     "\n[lun iqn.2026-11.org.example:t 0]\npath = {img}\n", (5, 6)),
+    # RFC 7143 13.14: FirstBurstLength <= MaxBurstLength
+    ("fbl_over_mbl", "[global]\nmax_burst_length = 64k\nfirst_burst_length = 128k\n", (2, 3)),
+    ("duplicate_portal",
+     "[portal a]\nlisten = 127.0.0.1:3260\n[portal b]\nlisten = 127.0.0.1:3260\n", 4),
 ]
 
 
@@ -289,6 +298,28 @@ def daemon_sigterm_with_open_connections_exits_0(ctx):
     t.stop()
 
 
+def daemon_sigterm_during_io_exits_0(ctx):
+    """SIGTERM while a logged-in session is writing: sessions are closed, in-flight
+    I/O drains, exit 0 (graceful stop; SAM-5 7.1 tasks end before the nexus goes)."""
+    a = ctx.image("a.img", 256 * MiB)
+    t = ctx.daemon([f"{IQN}={a}"]).start()
+    inp = os.path.join(ctx.tmp, "in.bin")
+    with open(inp, "wb") as f:
+        f.write(os.urandom(128 * MiB))
+    rw = subprocess.Popen([ctx.rw_verify, t.url(IQN, 0), "0", inp,
+                           os.path.join(ctx.tmp, "out.bin"), "65536"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ctx.cleanup.add(lambda: rw.poll() is None and (rw.kill(), rw.wait()))
+    deadline = time.monotonic() + 30
+    while os.stat(a).st_blocks == 0:  # the first write has reached the file
+        expect(rw.poll() is None, f"writer exited early with {rw.returncode}")
+        expect(time.monotonic() < deadline, "no write reached the backing file in 30 s")
+        time.sleep(0.01)
+    expect(rw.poll() is None, "writer still running when SIGTERM is sent")
+    t.stop()
+    # libiscsi's sync API keeps trying to reconnect; the cleanup kills the writer.
+
+
 def daemon_survives_garbage_pdu(ctx):
     """A connection that sends garbage is closed alone (RFC 7143 7.1 / design:
     'nothing on the wire can stop the daemon'); discovery still works after."""
@@ -320,6 +351,7 @@ TESTS = {f.__name__: f for f in [
     daemon_missing_lu_path_exits_1_before_ready,
     daemon_sigterm_while_idle_exits_0,
     daemon_sigterm_with_open_connections_exits_0,
+    daemon_sigterm_during_io_exits_0,
     daemon_survives_garbage_pdu,
 ]}
 
