@@ -408,6 +408,8 @@ static enum iscsi_verdict rx_hdr(void *arg, struct iscsi_rx *rx, uint8_t **data)
 	uint8_t op = bhs[0] & ISCSI_OPCODE_MASK;
 
 	c->nop_outstanding = false; /* the initiator is alive */
+	log_debug("iscsi", "%s: rx op 0x%02x flags 0x%02x itt 0x%08x sn 0x%08x dsl %u", c->peer,
+		  bhs[0], bhs[1], get_be32(bhs + 16), get_be32(bhs + 24), rx->dsl);
 	if (c->state == CONN_LOGIN) {
 		/* 6.3: only Login Requests until the login completes */
 		if (op != ISCSI_OP_LOGIN_REQ) {

@@ -234,6 +234,8 @@ enum iscsi_verdict iscsi_login_rx(struct iscsi_conn *c, const uint8_t *bhs, cons
 	}
 	switch (iscsi_kv_parse(L->acc, L->acc_len, kv, ARRAY_SIZE(kv), &nkv, &store)) {
 	case 0:
+		for (size_t i = 0; i < nkv; i++)
+			log_debug("login", "%s: key %s=%s", c->peer, kv[i].key, kv[i].val);
 		break;
 	case -ENOMEM:
 		return login_fail(c, bhs, ISCSI_LOGIN_STATUS_OUT_OF_RESOURCES);

@@ -37,8 +37,10 @@ static void tmf_done(struct scsi_tmf_req *req, enum scsi_tmf_resp r)
 	}
 	switch (r) {
 	case SCSI_TMF_COMPLETE:
-	case SCSI_TMF_NO_TASK: /* 11.6.1: task already gone -> Function Complete */
 		resp = ISCSI_TMF_RSP_COMPLETE;
+		break;
+	case SCSI_TMF_NO_TASK:
+		resp = ISCSI_TMF_RSP_NO_TASK;
 		break;
 	case SCSI_TMF_NO_LUN:
 		resp = ISCSI_TMF_RSP_NO_LUN;
@@ -91,10 +93,19 @@ void iscsi_tmf_exec(struct iscsi_cmd *cmd)
 	case ISCSI_TMF_ABORT_TASK: {
 		struct iscsi_cmd *t = iscsi_cmd_find(c, get_be32(h->rtt));
 
-		/* 11.5.1 / 11.6.1: a task that does not exist (or already
-		 * answered) gets Function Complete */
 		if (!t || t->state == CMD_TX) {
-			tmf_respond(cmd, ISCSI_TMF_RSP_COMPLETE);
+			/* 11.5.1 b/c: no such task. If RefCmdSN is inside the
+			 * window and before this TMF, the command was lost on the
+			 * way: Function Complete. Otherwise (it completed, its
+			 * CmdSN is behind ExpCmdSN): Task Does Not Exist. */
+			uint32_t ref = get_be32(h->ref_cmdsn);
+			struct iscsi_session *s = c->sess;
+			bool in_window = iscsi_cmdsn_check(s->exp_cmdsn, s->max_cmdsn, ref) !=
+				ISCSI_CMDSN_IGNORE &&
+			    sna32_lt(ref, cmd->cmdsn);
+
+			tmf_respond(cmd,
+				    in_window ? ISCSI_TMF_RSP_COMPLETE : ISCSI_TMF_RSP_NO_TASK);
 			return;
 		}
 		if (t->state != CMD_SUBMITTED) {
