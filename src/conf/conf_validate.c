@@ -144,7 +144,9 @@ static void attach_luns(struct conf_state *st)
 		memset(l, 0, sizeof(*l)); /* ownership moved to the target */
 	}
 	for (size_t i = 0; i < c->n_targets; i++)
-		qsort(c->targets[i].luns, c->targets[i].n_luns, sizeof(struct conf_lun), cmp_lun);
+		if (c->targets[i].n_luns > 1)
+			qsort(c->targets[i].luns, c->targets[i].n_luns, sizeof(struct conf_lun),
+			      cmp_lun);
 }
 
 static bool tpgt_has_portal(const struct conf *c, uint16_t tpgt)
