@@ -237,4 +237,16 @@ size_t pr_tid_len(const struct pr_itn *itn);
 /* Encode into buf (at least pr_tid_len bytes); returns the length. */
 size_t pr_tid_encode(const struct pr_itn *itn, uint8_t *buf);
 
+/* ---- APTPL serialization (docs/aptpl-format.md) --------------------------
+ * Versioned, endian-neutral key=value text ending with a CRC32C line. The
+ * APTPL flag, registrations and reservation are stored; PRgeneration and the
+ * lost condition are not (SPC-4 6.15.2: a power on sets PRgeneration to 0).
+ * encode: malloc'd text in *out (caller frees), 0 or -ENOMEM.
+ * decode: fills *st (initialised here with max_registrants); on -EINVAL
+ * *err_line (1-based, 0 = whole file) and *err_msg (static string) say what
+ * is wrong and *st is left empty. */
+int pr_state_encode(const struct pr_state *st, char **out, size_t *len);
+int pr_state_decode(const char *buf, size_t len, unsigned max_registrants, struct pr_state *st,
+		    unsigned *err_line, const char **err_msg);
+
 #endif
