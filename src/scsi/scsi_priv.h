@@ -64,6 +64,11 @@ struct scsi_lu {
 	bool write_cache;
 	bool d_sense; /* control mode page D_SENSE (SPC-4 7.5.8) */
 	struct scsi_task *tasks; /* the task set (SAM-5 4.6.1), TST=000b: one for all nexuses */
+	/* SAM-5 8.6 task attributes: tasks in the enabled state, and the
+	 * dormant ones waiting (FIFO) behind an ORDERED task */
+	uint32_t n_enabled;
+	uint32_t n_ordered;
+	struct scsi_task *dormant_head, *dormant_tail;
 };
 
 /* Per (I_T nexus, LU) state: pending unit attentions (SAM-5 5.14: a UA is
@@ -104,6 +109,9 @@ struct scsi_tpriv {
 	bool in_set;
 	bool in_io;
 	bool aborted;
+	bool enabled; /* counted in lu->n_enabled */
+	bool dormant; /* queued on lu->dormant_* */
+	struct scsi_task *dnext;
 	struct bdev_io bio;
 };
 
@@ -170,6 +178,8 @@ enum scsi_reason scsi_data_in_buf(struct scsi_task *t, uint32_t len);
 /* Completes a task whose handler went async (SR_PENDING). */
 void scsi_task_complete(struct scsi_task *t, enum scsi_reason r);
 void scsi_tmf_task_finished(struct scsi_core *core, struct scsi_task *t);
+/* TMF: an aborted dormant task leaves the queue and completes (deferred). */
+void scsi_task_abort_dormant(struct scsi_task *t);
 
 /* ---- LU / target / nexus --------------------------------------------------- */
 struct scsi_lu *scsi_target_lun_lookup(struct scsi_target *t, uint64_t lun);

@@ -61,10 +61,92 @@ static struct scsi_core *task_core(struct scsi_task *t)
 	return t->nexus->target->core;
 }
 
+/* SAM-5 8.6: a HEAD OF QUEUE task is enabled at once; an ORDERED task after
+ * every older task has completed; a SIMPLE task when no older ORDERED task is
+ * pending. Dormant tasks leave the queue in order. */
+static bool must_wait(const struct scsi_lu *lu, const struct scsi_task *t, bool queue_empty)
+{
+	switch (t->attr) {
+	case SCSI_TASK_HEAD_OF_QUEUE:
+		return false;
+	case SCSI_TASK_ORDERED:
+		return !queue_empty || lu->n_enabled > 0;
+	case SCSI_TASK_SIMPLE:
+	case SCSI_TASK_ACA:
+		break;
+	}
+	return !queue_empty || lu->n_ordered > 0;
+}
+
+static void enable(struct scsi_lu *lu, struct scsi_task *t)
+{
+	scsi_tp(t)->enabled = true;
+	lu->n_enabled++;
+	if (t->attr == SCSI_TASK_ORDERED)
+		lu->n_ordered++;
+}
+
+static void run_handler(struct scsi_task *t)
+{
+	struct scsi_tpriv *tp = scsi_tp(t);
+	enum scsi_reason r = tp->cmd->handler(t);
+
+	if (r == SR_PENDING) {
+		tp->in_io = true;
+		return;
+	}
+	tp->res.reason = r;
+	evl_defer_schedule(t->nexus->target->core->evl, &tp->defer);
+}
+
+static void wake_dormant(struct scsi_lu *lu)
+{
+	struct scsi_task *t;
+
+	while ((t = lu->dormant_head) && !must_wait(lu, t, true)) {
+		struct scsi_tpriv *tp = scsi_tp(t);
+		lu->dormant_head = tp->dnext;
+		if (!lu->dormant_head)
+			lu->dormant_tail = NULL;
+		tp->dormant = false;
+		enable(lu, t);
+		run_handler(t);
+	}
+}
+
+void scsi_task_abort_dormant(struct scsi_task *t)
+{
+	struct scsi_tpriv *tp = scsi_tp(t);
+	struct scsi_lu *lu = tp->lu;
+	struct scsi_task **pp, *prev = NULL;
+
+	if (!tp->dormant)
+		return;
+	for (pp = &lu->dormant_head; *pp && *pp != t; prev = *pp, pp = &scsi_tp(*pp)->dnext)
+		;
+	if (*pp) {
+		*pp = tp->dnext;
+		if (lu->dormant_tail == t)
+			lu->dormant_tail = prev;
+	}
+	tp->dormant = false;
+	evl_defer_schedule(t->nexus->target->core->evl, &tp->defer);
+}
+
 static void finish(struct scsi_task *t)
 {
 	struct scsi_tpriv *tp = scsi_tp(t);
 	struct scsi_lu *lu = tp->lu;
+
+	if (tp->enabled) {
+		tp->enabled = false;
+		lu->n_enabled--;
+		if (t->attr == SCSI_TASK_ORDERED)
+			lu->n_ordered--;
+		/* waking runs handlers that only schedule completions or
+		 * submit I/O: nothing re-enters this task */
+		wake_dormant(lu);
+	}
 
 	if (tp->in_set) {
 		if (tp->prev)
@@ -172,6 +254,17 @@ static enum scsi_reason dispatch(struct scsi_task *t)
 	r = scsi_pr_access(t->nexus, lu, c, t->cdb);
 	if (r)
 		return r;
+	if (must_wait(lu, t, lu->dormant_head == NULL)) {
+		tp->dormant = true;
+		tp->dnext = NULL;
+		if (lu->dormant_tail)
+			scsi_tp(lu->dormant_tail)->dnext = t;
+		else
+			lu->dormant_head = t;
+		lu->dormant_tail = t;
+		return SR_PENDING;
+	}
+	enable(lu, t);
 	return c->handler(t);
 }
 

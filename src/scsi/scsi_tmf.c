@@ -99,6 +99,7 @@ static uint32_t abort_on_lu(struct scsi_tmf_req *req, struct scsi_lu *sel_lu, st
 		if (scsi_tp(t)->aborted)
 			continue;
 		scsi_tp(t)->aborted = true;
+		scsi_task_abort_dormant(t);
 		/* SAM-5 7.4: CLEAR TASK SET tells the other nexuses whose
 		 * tasks it removed (COMMANDS CLEARED BY ANOTHER INITIATOR) */
 		if (t->nexus != req->nexus && req->fn == SCSI_TMF_CLEAR_TASK_SET)

@@ -124,10 +124,10 @@ int scsi_vpd_build(struct scsi_task *t, uint8_t page, uint8_t *b, size_t cap)
 		n = vpd83(t, b, cap);
 		break;
 	case 0x86: /* SPC-4 7.8.7 extended INQUIRY data */
-		/* SIMPSUP and HEADSUP: simple and head of queue tasks are
-		 * executed as received; ORDSUP=0: ordered tasks are not
-		 * fenced. V_SUP: a volatile cache exists when WCE=1. */
-		b[5] = 0x04 | 0x01;
+		/* HEADSUP, ORDSUP, SIMPSUP: all three task attributes are
+		 * honoured (SAM-5 8.6). V_SUP: a volatile cache exists when
+		 * WCE=1. */
+		b[5] = 0x04 | 0x02 | 0x01;
 		b[6] = lu->write_cache ? 0x01 : 0x00;
 		n = 64;
 		break;

@@ -2,6 +2,7 @@
 /* Task lifecycle, unit attentions (SAM-5 5.14) and task management (SAM-5 7)
  * through scsi_task_submit / scsi_tmf_submit (real evloop + mem bdev). */
 #include "scsi_harness.h"
+#include "scsi_priv.h"
 
 static const uint8_t tur[6] = {0};
 static const uint8_t isid2[6] = {0x80, 0, 0, 0, 0, 2};
@@ -334,6 +335,57 @@ static void spc4_6_33_lun_map_change_ua_cleared_by_report_luns(void **state)
 	assert_good(&c);
 }
 
+static void sam5_8_6_ordered_task_waits_for_older_tasks(void **state)
+{
+	struct fx *f = *state;
+	struct cmd r, o, s, h;
+
+	read1(&r, f, f->nx, 1);
+	cmd_prep(&o, f, f->nx, 0, tur, 6, 0, 0);
+	o.t.attr = SCSI_TASK_ORDERED;
+	cmd_submit(&o);
+	assert_true(scsi_tp(&o.t)->dormant); /* waits for the READ */
+	read1(&s, f, f->nx, 3);
+	assert_true(scsi_tp(&s.t)->dormant); /* SIMPLE after ORDERED waits */
+	cmd_prep(&h, f, f->nx, 0, tur, 6, 0, 0);
+	h.t.attr = SCSI_TASK_HEAD_OF_QUEUE;
+	cmd_submit(&h);
+	assert_false(scsi_tp(&h.t)->dormant);
+	fx_run(f);
+	assert_good(&r);
+	assert_good(&o);
+	assert_good(&s);
+	assert_good(&h);
+	assert_true(r.order < o.order);
+	assert_true(o.order < s.order);
+	assert_int_equal(f->lu->n_enabled, 0);
+	assert_null(f->lu->dormant_head);
+	cmd_fini(&r);
+	cmd_fini(&s);
+}
+
+static void sam5_7_3_abort_task_set_aborts_dormant_tasks(void **state)
+{
+	struct fx *f = *state;
+	struct cmd r, o, s;
+	struct tmf m;
+
+	read1(&r, f, f->nx, 1);
+	cmd_prep(&o, f, f->nx, 0, tur, 6, 0, 0);
+	o.t.attr = SCSI_TASK_ORDERED;
+	cmd_submit(&o);
+	read1(&s, f, f->nx, 3);
+	tmf_submit(&m, f, f->nx, SCSI_TMF_ABORT_TASK_SET, 0);
+	fx_run(f);
+	assert_true(r.t.aborted && o.t.aborted && s.t.aborted);
+	assert_int_equal(m.resp, SCSI_TMF_COMPLETE);
+	assert_true(r.order < m.order && o.order < m.order && s.order < m.order);
+	assert_null(f->lu->dormant_head);
+	assert_int_equal(f->lu->n_enabled, 0);
+	cmd_fini(&r);
+	cmd_fini(&s);
+}
+
 static void sam5_7_clear_aca_not_supported(void **state)
 {
 	struct fx *f = *state;
@@ -389,6 +441,8 @@ int main(void)
 	    T(sam5_6_3_2_target_warm_reset_ua),
 	    T(sam5_6_3_4_i_t_nexus_reset_ua_nexus_loss),
 	    T(spc4_6_33_lun_map_change_ua_cleared_by_report_luns),
+	    T(sam5_8_6_ordered_task_waits_for_older_tasks),
+	    T(sam5_7_3_abort_task_set_aborts_dormant_tasks),
 	    T(sam5_7_clear_aca_not_supported),
 	    T(sam5_8_9_aca_attribute_without_aca_rejected),
 	    T(scsi_h_many_outstanding_tasks_complete),
