@@ -363,6 +363,39 @@ static void read_only_open(void **state)
 	assert_int_equal(bdev_open(f->evl, "/dev/null", 0, &ro), -EINVAL);
 }
 
+/* tmpfs: O_DIRECT is refused on older kernels (then buffered, with one
+ * warning); either way I/O, FUA and FLUSH work and the data reads back. */
+static void tmpfs_file_direct_or_buffered(void **state)
+{
+	struct fix *f = *state;
+	char path[] = "/dev/shm/targetd-aio-XXXXXX";
+	struct bdev *saved = f->bdev;
+	struct req r[3];
+	uint8_t *wbuf = util_buf_alloc(BLK), *rbuf = util_buf_alloc(BLK);
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 1 << 20), 0);
+	close(fd);
+	assert_int_equal(bdev_open(f->evl, path, 0, &f->bdev), 0);
+	fill(wbuf, BLK, 7);
+	prep(&r[0], BDEV_OP_WRITE, BLK, wbuf, BLK);
+	r[0].io.flags = BDEV_IO_FUA;
+	prep(&r[1], BDEV_OP_FLUSH, 0, NULL, 0);
+	submit_and_wait(f, r, 2);
+	assert_int_equal(r[0].res, 0);
+	assert_int_equal(r[1].res, 0);
+	prep(&r[2], BDEV_OP_READ, BLK, rbuf, BLK);
+	submit_and_wait(f, &r[2], 1);
+	assert_int_equal(r[2].res, 0);
+	assert_memory_equal(rbuf, wbuf, BLK);
+	bdev_close(f->bdev);
+	f->bdev = saved;
+	unlink(path);
+	util_buf_free(wbuf, BLK);
+	util_buf_free(rbuf, BLK);
+}
+
 static void loopdev_io(void **state)
 {
 	struct fix *f = *state;
@@ -413,6 +446,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(short_read_is_eio, setup_file, teardown),
 	    cmocka_unit_test_setup_teardown(misaligned_direct_io_rejected, setup_file, teardown),
 	    cmocka_unit_test_setup_teardown(read_only_open, setup_file, teardown),
+	    cmocka_unit_test_setup_teardown(tmpfs_file_direct_or_buffered, setup_file, teardown),
 	    cmocka_unit_test_setup_teardown(loopdev_io, setup_loop, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
