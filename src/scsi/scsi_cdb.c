@@ -55,12 +55,20 @@ static const struct scsi_cmd cmds[] = {
 	  scsi_sbc_read_capacity16, { 0xff, 0x1f, LBA8, LBA4, 0x01, 0 } },
 	{ 0xa0, -1, 12, SCSI_DIR_IN, SCSI_PRC_ALLOWED, SCSI_CMD_F_NO_LU | SCSI_CMD_F_NO_UA,
 	  "REPORT LUNS", scsi_spc_report_luns, { 0xff, 0, 0xff, 0, 0, 0, LBA4, 0, 0 } },
+	{ 0xa3, 0x0c, 12, SCSI_DIR_IN, SCSI_PRC_ALLOWED, 0, "REPORT SUPPORTED OPERATION CODES",
+	  scsi_spc_report_opcodes, { 0xff, 0x1f, 0x87, 0xff, 0xff, 0xff, LBA4, 0, 0 } },
 	{ 0xa8, -1, 12, SCSI_DIR_IN, SCSI_PRC_READ, 0, "READ(12)", scsi_sbc_rw,
 	  { 0xff, RW_B1, LBA4, LBA4, 0x1f, 0 } },
 	{ 0xaa, -1, 12, SCSI_DIR_OUT, SCSI_PRC_WRITE, 0, "WRITE(12)", scsi_sbc_rw,
 	  { 0xff, WR_B1, LBA4, LBA4, 0x1f, 0 } },
 };
 /* clang-format on */
+
+const struct scsi_cmd *scsi_cdb_table(size_t *n)
+{
+	*n = ARRAY_SIZE(cmds);
+	return cmds;
+}
 
 const struct scsi_cmd *scsi_cdb_lookup(const uint8_t *cdb)
 {

@@ -160,6 +160,8 @@ struct scsi_cmd {
 /* Looks up the row for the CDB; NULL if the opcode (or service action) is not
  * supported. */
 const struct scsi_cmd *scsi_cdb_lookup(const uint8_t *cdb);
+/* The whole table, in opcode order (REPORT SUPPORTED OPERATION CODES). */
+const struct scsi_cmd *scsi_cdb_table(size_t *n);
 /* Checks reserved bits against the usage mask (SPC-4 4.5.2.4.2 field pointer). */
 enum scsi_reason scsi_cdb_check(const struct scsi_cmd *c, struct scsi_task *t);
 
@@ -211,6 +213,7 @@ enum scsi_reason scsi_spc_test_unit_ready(struct scsi_task *t);
 enum scsi_reason scsi_spc_request_sense(struct scsi_task *t);
 enum scsi_reason scsi_spc_start_stop_unit(struct scsi_task *t);
 enum scsi_reason scsi_spc_mode_sense(struct scsi_task *t);
+enum scsi_reason scsi_spc_report_opcodes(struct scsi_task *t);
 enum scsi_reason scsi_sbc_read_capacity10(struct scsi_task *t);
 enum scsi_reason scsi_sbc_read_capacity16(struct scsi_task *t);
 enum scsi_reason scsi_sbc_rw(struct scsi_task *t);

@@ -415,6 +415,70 @@ static void sbc4_5_25_start_stop_unit_accepted(void **state)
 	cmd_fini(&c);
 }
 
+static void spc4_6_35_report_supported_operation_codes(void **state)
+{
+	struct fx *f = *state;
+	uint8_t cdb[12] = {0xa3, 0x0c, 0x00, 0, 0, 0, 0, 0, 0x10, 0, 0, 0};
+	struct cmd c;
+	bool saw_read10 = false, saw_rc16 = false;
+
+	/* all commands */
+	cmd_run(&c, f, cdb, 12, 4096, SCSI_TASK_F_READ);
+	assert_good(&c);
+	uint32_t len = get_be32(c.t.buf);
+	assert_int_equal(len % 8, 0);
+	assert_int_equal(len + 4, c.t.data_in_len);
+	for (uint32_t o = 4; o < len + 4; o += 8) {
+		uint8_t *d = c.t.buf + o;
+		if (d[0] == 0x28) {
+			saw_read10 = true;
+			assert_int_equal(get_be16(d + 6), 10);
+		}
+		if (d[0] == 0x9e) {
+			saw_rc16 = true;
+			assert_int_equal(d[5] & 0x01, 1); /* SERVACTV */
+			assert_int_equal(get_be16(d + 2), 0x10);
+		}
+		assert_true(d[0] != 0x5e); /* PR IN is not dispatched yet */
+	}
+	assert_true(saw_read10 && saw_rc16);
+	cmd_fini(&c);
+
+	/* one command, no service action: WRITE(10) usage data */
+	cdb[2] = 0x01;
+	cdb[3] = 0x2a;
+	cmd_run(&c, f, cdb, 12, 4096, SCSI_TASK_F_READ);
+	assert_good(&c);
+	assert_int_equal(c.t.buf[1] & 0x07, 0x03);
+	assert_int_equal(get_be16(c.t.buf + 2), 10);
+	assert_int_equal(c.t.buf[4], 0x2a);
+	assert_int_equal(c.t.buf[4 + 9], 0x00); /* control byte: NACA not usable */
+	cmd_fini(&c);
+
+	/* 001b for an opcode with service actions is an invalid field */
+	cdb[3] = 0x9e;
+	cmd_run(&c, f, cdb, 12, 4096, SCSI_TASK_F_READ);
+	assert_invalid_cdb(&c, 2, 2);
+	cmd_fini(&c);
+
+	/* 010b: READ CAPACITY(16) */
+	cdb[2] = 0x02;
+	put_be16(cdb + 4, 0x10);
+	cmd_run(&c, f, cdb, 12, 4096, SCSI_TASK_F_READ);
+	assert_good(&c);
+	assert_int_equal(c.t.buf[1] & 0x07, 0x03);
+	assert_int_equal(c.t.buf[5], 0x10);
+	cmd_fini(&c);
+
+	/* an unsupported opcode: SUPPORT 001b */
+	cdb[2] = 0x01;
+	cdb[3] = 0x5f;
+	cmd_run(&c, f, cdb, 12, 4096, SCSI_TASK_F_READ);
+	assert_good(&c);
+	assert_int_equal(c.t.buf[1] & 0x07, 0x01);
+	cmd_fini(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +508,7 @@ int main(void)
 	    T(sam5_5_2_3_control_byte_naca_invalid_field),
 	    T(spc4_4_5_2_4_2_reserved_bit_field_pointer),
 	    T(sbc4_5_25_start_stop_unit_accepted),
+	    T(spc4_6_35_report_supported_operation_codes),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
