@@ -386,6 +386,47 @@ static void sam5_7_3_abort_task_set_aborts_dormant_tasks(void **state)
 	cmd_fini(&s);
 }
 
+static void sam5_7_2_abort_task_only_on_own_nexus(void **state)
+{
+	struct fx *f = *state;
+	struct scsi_nexus *nx2 = second_nexus(f);
+	struct cmd a;
+	struct tmf m;
+
+	read1(&a, f, nx2, 42);
+	tmf_submit(&m, f, f->nx, SCSI_TMF_ABORT_TASK, 42);
+	fx_run(f);
+	assert_int_equal(m.resp, SCSI_TMF_NO_TASK);
+	assert_good(&a);
+	cmd_fini(&a);
+	scsi_nexus_put(nx2);
+}
+
+static void sam5_4_7_bad_lun_and_short_cdb(void **state)
+{
+	struct fx *f = *state;
+	uint8_t r10[10] = {0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0};
+	struct cmd c;
+
+	/* a second-level LUN is not representable: LUN NOT SUPPORTED */
+	cmd_prep(&c, f, f->nx, 0, tur, 6, 0, 0);
+	c.t.lun_raw = 0x0000000100000000ull;
+	cmd_submit(&c);
+	fx_run(f);
+	assert_sense(&c, 0x05, 0x25, 0x00);
+	/* a READ(10) CDB shorter than 10 bytes */
+	cmd_prep(&c, f, f->nx, 0, r10, 6, 512, SCSI_TASK_F_READ);
+	cmd_submit(&c);
+	fx_run(f);
+	assert_invalid_cdb(&c, 0, 7);
+	cmd_fini(&c);
+	/* no CDB at all */
+	cmd_prep(&c, f, f->nx, 0, r10, 0, 0, 0);
+	cmd_submit(&c);
+	fx_run(f);
+	assert_sense(&c, 0x05, 0x20, 0x00);
+}
+
 static void sam5_7_clear_aca_not_supported(void **state)
 {
 	struct fx *f = *state;
@@ -443,6 +484,8 @@ int main(void)
 	    T(spc4_6_33_lun_map_change_ua_cleared_by_report_luns),
 	    T(sam5_8_6_ordered_task_waits_for_older_tasks),
 	    T(sam5_7_3_abort_task_set_aborts_dormant_tasks),
+	    T(sam5_7_2_abort_task_only_on_own_nexus),
+	    T(sam5_4_7_bad_lun_and_short_cdb),
 	    T(sam5_7_clear_aca_not_supported),
 	    T(sam5_8_9_aca_attribute_without_aca_rejected),
 	    T(scsi_h_many_outstanding_tasks_complete),
