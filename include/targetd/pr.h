@@ -249,4 +249,13 @@ int pr_state_encode(const struct pr_state *st, char **out, size_t *len);
 int pr_state_decode(const char *buf, size_t len, unsigned max_registrants, struct pr_state *st,
 		    unsigned *err_line, const char **err_msg);
 
+/* Import a Linux kernel target (LIO) APTPL file (<dbroot>/pr/aptpl_<serial>)
+ * for one LU: the registrations whose target_node and target_lun match;
+ * each LIO tpgt is mapped to the targetd port with that tpgt. Keys are
+ * decimal there. The trailing NUL LIO writes is accepted. Errors as for
+ * pr_state_decode. */
+int pr_lio_import(const char *buf, size_t len, const char *target_node, unsigned target_lun,
+		  const struct pr_ports *ports, unsigned max_registrants, struct pr_state *st,
+		  unsigned *err_line, const char **err_msg);
+
 #endif
