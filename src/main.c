@@ -28,6 +28,7 @@ enum {
 	OPT_CHECK = 256,
 	OPT_LISTEN,
 	OPT_EXPORT,
+	OPT_CONTROL,
 	OPT_STATE_DIR
 };
 
@@ -38,6 +39,7 @@ static const struct option options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"export", required_argument, NULL, OPT_EXPORT},
     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+    {"control", required_argument, NULL, OPT_CONTROL},
     {"debug", required_argument, NULL, 'd'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -62,6 +64,8 @@ static void usage(FILE *f)
 		"      --export IQN=PATH[,PATH...]\n"
 		"                         quick export: one target, LUNs numbered from 0\n"
 		"      --state-dir DIR    persistent state (APTPL) (default /var/lib/targetd)\n"
+		"      --control PATH     control socket for targetctl (default\n"
+		"                         $RUNTIME_DIRECTORY/control under systemd, else none)\n"
 		"  -d, --debug SUBSYS     debug log for subsystems (comma list, or \"all\")\n"
 		"  -h, --help             this help\n"
 		"  -V, --version          print the version\n",
@@ -71,6 +75,7 @@ static void usage(FILE *f)
 struct args {
 	const char *config;
 	const char *state_dir;
+	const char *control;
 	const char *listens[MAX_ARGS];
 	const char *exports[MAX_ARGS];
 	size_t n_listens, n_exports;
@@ -108,6 +113,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_STATE_DIR:
 			a->state_dir = optarg;
 			break;
+		case OPT_CONTROL:
+			a->control = optarg;
+			break;
 		case 'd':
 			if (util_log_set_debug(optarg)) {
 				fprintf(stderr, "targetd: --debug %s: not a subsystem list\n",
@@ -138,8 +146,27 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
+/* --control, else $RUNTIME_DIRECTORY/control (systemd RuntimeDirectory=;
+ * the first directory if several), else no control socket. */
+static const char *control_path(const struct args *a, char **buf)
+{
+	const char *rt = getenv("RUNTIME_DIRECTORY");
+
+	*buf = NULL;
+	if (a->control)
+		return a->control;
+	if (!rt || rt[0] != '/')
+		return NULL;
+	if (asprintf(buf, "%.*s/control", (int)strcspn(rt, ":"), rt) < 0) {
+		*buf = NULL;
+		return NULL;
+	}
+	return *buf;
+}
+
 int main(int argc, char **argv)
 {
+	char *ctl_buf = NULL;
 	struct args a = {0};
 	struct conf *c = NULL;
 	bool quick;
@@ -193,7 +220,8 @@ int main(int argc, char **argv)
 		conf_free(c);
 		return 1;
 	}
-	r = daemon_run(c);
+	r = daemon_run(c, control_path(&a, &ctl_buf));
+	free(ctl_buf);
 	conf_free(c);
 	return r;
 }

@@ -32,6 +32,7 @@ struct daemon {
 	struct scsi_core *core;
 	struct iscsi_server *srv;
 	struct daemon_signals sig;
+	struct daemon_ctl ctl;
 	struct evl_timer *stop_timer;
 	bool stopping;
 	bool stopped_cleanly;
@@ -238,6 +239,8 @@ static void teardown(struct daemon *d)
 {
 	if (d->evl)
 		daemon_signals_stop(d->evl, &d->sig);
+	if (d->ctl.evl)
+		daemon_ctl_stop(&d->ctl);
 	if (d->stop_timer)
 		evl_timer_destroy(d->stop_timer);
 	if (d->srv)
@@ -249,7 +252,18 @@ static void teardown(struct daemon *d)
 	util_buf_pool_trim();
 }
 
-int daemon_run(const struct conf *c)
+#ifndef TARGETD_VERSION
+#define TARGETD_VERSION "0.1.0"
+#endif
+
+static int start_ctl(struct daemon *d, const char *path)
+{
+	d->ctl = (struct daemon_ctl){
+	    .evl = d->evl, .core = d->core, .srv = d->srv, .version = TARGETD_VERSION, .fd = -1};
+	return daemon_ctl_start(&d->ctl, path);
+}
+
+int daemon_run(const struct conf *c, const char *control_path)
 {
 	struct daemon d = {.c = c, .sig = {.fd = -1, .on_stop = on_stop, .on_reload = on_reload}};
 	size_t n_luns = 0;
@@ -268,6 +282,8 @@ int daemon_run(const struct conf *c)
 		r = build_luns(&d);
 	if (!r)
 		r = build_iscsi(&d);
+	if (!r && control_path)
+		r = start_ctl(&d, control_path);
 	list = r ? NULL : listening_list(&d);
 	if (r || !list) {
 		log_err("daemon", "startup failed, exiting");
