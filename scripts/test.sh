@@ -67,7 +67,8 @@ build_and_test() {
 	if [ "$nfail" -gt 0 ]; then
 		while IFS= read -r t; do
 			failures+=("$name: $t")
-		done < <(sed -n '/The following tests FAILED:/,$p' "$log" | grep -E '^[[:space:]]+[0-9]+ - ')
+		done < <(sed -n '/The following tests FAILED:/,$p' "$log" |
+			sed -nE 's/^[[:space:]]+[0-9]+ - (.*)$/\1/p')
 	fi
 }
 
