@@ -382,6 +382,87 @@ static void rfc7143_appendix_c_discovery_send_targets(void **state)
 	pump(f, 10);
 }
 
+static void count_session(const struct iscsi_session_info *info, void *arg)
+{
+	(void)info;
+	(*(unsigned *)arg)++;
+}
+
+static void rfc7143_6_3_5_session_reinstatement_closes_old(void **state)
+{
+	struct fx *f = *state;
+	uint8_t bhs[48];
+	int old_fd;
+	unsigned n = 0;
+
+	client_connect(f);
+	send_pdu(f, ISCSI_OP_LOGIN_REQ, OP_TO_FFP, 0, 0, 0,
+		 "InitiatorName=" INIT "|TargetName=" T1);
+	assert_int_equal(recv_pdu(f, bhs, NULL, 0), 0);
+	assert_int_equal(login_status(bhs), 0);
+	old_fd = f->fd;
+	/* same InitiatorName + ISID + target, TSIH 0: reinstatement */
+	client_connect(f);
+	send_pdu(f, ISCSI_OP_LOGIN_REQ, OP_TO_FFP, 0, 0, 0,
+		 "InitiatorName=" INIT "|TargetName=" T1);
+	assert_int_equal(recv_pdu(f, bhs, NULL, 0), 0);
+	assert_int_equal(login_status(bhs), 0);
+	iscsi_sessions_foreach(f->srv, count_session, &n);
+	assert_int_equal(n, 1);
+	{
+		int new_fd = f->fd;
+
+		f->fd = old_fd;
+		assert_int_equal(recv_pdu(f, bhs, NULL, 0), -1); /* old one was closed */
+		f->fd = new_fd;
+	}
+	close(old_fd);
+	close(f->fd);
+	pump(f, 10);
+}
+
+static void rfc7143_11_11_send_targets_reply_continues_with_c_bit(void **state)
+{
+	struct fx *f = *state;
+	uint8_t bhs[48];
+	static char text[65536];
+	size_t total = 0;
+	unsigned pdus = 0;
+
+	for (int i = 0; i < 200; i++) { /* ~14 KiB of SendTargets text */
+		char name[64];
+		struct scsi_target *t;
+
+		snprintf(name, sizeof(name), "iqn.2026-01.test:many-%03d", i);
+		assert_int_equal(scsi_target_create(f->core, name, &t), 0);
+		assert_int_equal(scsi_target_add_port(t, 1, 1), 0);
+	}
+	client_connect(f);
+	send_pdu(f, ISCSI_OP_LOGIN_REQ, OP_TO_FFP, 0, 0, 0,
+		 "InitiatorName=" INIT "|SessionType=Discovery");
+	assert_int_equal(recv_pdu(f, bhs, NULL, 0), 0);
+	assert_int_equal(login_status(bhs), 0);
+	send_pdu(f, ISCSI_OP_TEXT_REQ, ISCSI_FLAG_FINAL, 0, 0, ISCSI_RSVD_TAG, "SendTargets=All");
+	for (;;) {
+		assert_int_equal(recv_pdu(f, bhs, text, sizeof(text)), 0);
+		assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_TEXT_RSP);
+		/* the initiator did not declare MaxRecvDataSegmentLength: 8192 */
+		assert_true(get_be24(bhs + 5) <= 8192);
+		total += get_be24(bhs + 5);
+		pdus++;
+		if (bhs[1] & ISCSI_FLAG_FINAL)
+			break;
+		assert_true(bhs[1] & ISCSI_TEXT_FLAG_CONTINUE);
+		/* 11.10.4: an empty request with the target's TTT asks for more */
+		send_pdu(f, ISCSI_OP_TEXT_REQ, ISCSI_FLAG_FINAL, 0, 0, get_be32(bhs + 20), NULL);
+	}
+	assert_true(pdus >= 2);
+	assert_true(total > 8192);
+	assert_non_null(strstr(text, "many-199"));
+	close(f->fd);
+	pump(f, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,6 +481,8 @@ int main(void)
 	    cmocka_unit_test(rfc7143_6_3_1_unknown_tsih_020a),
 	    cmocka_unit_test(rfc7143_6_non_login_pdu_during_login_closes),
 	    cmocka_unit_test(rfc7143_appendix_c_discovery_send_targets),
+	    cmocka_unit_test(rfc7143_6_3_5_session_reinstatement_closes_old),
+	    cmocka_unit_test(rfc7143_11_11_send_targets_reply_continues_with_c_bit),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
