@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
 done
 case $IMPL in targetd|tgt) ;; *) usage ;; esac
 [[ "$N1" =~ ^[0-9]+$ && "$N2" =~ ^[0-9]+$ && $N2 -gt $N1 ]] || usage
-newest() { ls -t "$@" 2>/dev/null | head -n1; }
+newest() { ls -t "$@" 2>/dev/null | head -n1 || true; }
 [ -n "$BENCH" ] || BENCH=$(newest "$root"/build*/tests/bench/targetd-bench)
 [ -x "$BENCH" ] || { echo "callgrind.sh: targetd-bench not found (--bench)" >&2; exit 2; }
 if [ "$IMPL" = targetd ]; then

@@ -29,6 +29,7 @@ usage: $0 [options]
   --no-ref          skip the fio / iperf3 reference lines
   --quick           ~2 minutes: reps 1, time 3, LUs mem,loop, 1-session rows + one 4-session row
   --out DIR         keep raw results and logs here (default: a temp dir, removed)
+  --report-from F   only print the table from a kept results.tsv (same --lus/--quick as the run)
 EOF
 	exit 2
 }
@@ -36,7 +37,7 @@ EOF
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 A=targetd B=tgt REPS=3 TIME=10 RAMP=1 LUS=mem,file,loop SIZE=1G QUICK=0 REF=1
-TARGETD='' BENCH='' OUT='' TGT_FILE_OFLAGS=direct
+TARGETD='' BENCH='' OUT='' REPORT_FROM='' TGT_FILE_OFLAGS=direct
 declare -A GIVEN=()
 
 while [ $# -gt 0 ]; do
@@ -52,6 +53,7 @@ while [ $# -gt 0 ]; do
 	--size) SIZE=$2; shift 2 ;;
 	--tgt-file-oflags) TGT_FILE_OFLAGS=$2; shift 2 ;;
 	--no-ref) REF=0; shift ;;
+	--report-from) REPORT_FROM=$2; shift 2 ;;
 	--quick) QUICK=1; shift ;;
 	--out) OUT=$2; shift 2 ;;
 	-h|--help) usage ;;
@@ -70,10 +72,10 @@ done
 [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || usage
 [ "$(id -u)" = 0 ] || { echo "compare.sh: needs root (tgtd, losetup)" >&2; exit 2; }
 
-newest() { ls -t "$@" 2>/dev/null | head -n1; }
+newest() { ls -t "$@" 2>/dev/null | head -n1 || true; }
 [ -n "$BENCH" ] || BENCH=$(newest "$root"/build*/tests/bench/targetd-bench)
-[ -x "$BENCH" ] || { echo "compare.sh: targetd-bench not found; build target targetd-bench or pass --bench" >&2; exit 2; }
-if [ "$A" = targetd ] || [ "$B" = targetd ]; then
+[ -x "$BENCH" ] || [ -n "$REPORT_FROM" ] || { echo "compare.sh: targetd-bench not found; build target targetd-bench or pass --bench" >&2; exit 2; }
+if [ -z "$REPORT_FROM" ] && { [ "$A" = targetd ] || [ "$B" = targetd ]; }; then
 	[ -n "$TARGETD" ] || TARGETD=$(newest "$root"/build*/targetd)
 	[ -x "$TARGETD" ] || { echo "compare.sh: targetd binary not found; pass --targetd" >&2; exit 2; }
 fi
@@ -148,6 +150,31 @@ wait_for() { # timeout_s command...
 	done
 }
 
+# ---- matrix ------------------------------------------------------------------------------
+# name rw bs qd mix sessions
+ROWS=(
+	"4k-randread-qd1 randread 4k 1 - 1"
+	"4k-randread-qd32 randread 4k 32 - 1"
+	"4k-randwrite-qd1 randwrite 4k 1 - 1"
+	"4k-randwrite-qd32 randwrite 4k 32 - 1"
+	"128k-read-qd8 read 128k 8 - 1"
+	"128k-write-qd8 write 128k 8 - 1"
+	"4k-randrw70-qd32 randrw 4k 32 70 1"
+	"4k-randread-qd32 randread 4k 32 - 4"
+)
+if [ "$QUICK" = 0 ]; then
+	ROWS+=(
+		"4k-randwrite-qd32 randwrite 4k 32 - 4"
+		"128k-read-qd8 read 128k 8 - 4"
+		"128k-write-qd8 write 128k 8 - 4"
+		"4k-randrw70-qd32 randrw 4k 32 70 4"
+	)
+fi
+
+if [ -n "$REPORT_FROM" ]; then
+	RESULTS=$REPORT_FROM REFS=$(dirname "$REPORT_FROM")/refs.tsv REPS='?' LOAD0='?'
+	total=$(wc -l <"$RESULTS")
+else
 # ---- LUs ---------------------------------------------------------------------------------
 size_bytes=$(numfmt --from=iec "$SIZE")
 need_file=0 need_loop=0
@@ -164,6 +191,7 @@ if [ $need_loop = 1 ]; then
 	log "loop device $LOOPDEV (direct-io=on) backed by $LOOP_IMG"
 fi
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 IQN_BASE=iqn.2026-12.io.targetd.bench
 declare -A URL PID
 
@@ -233,27 +261,6 @@ start_impl() { if [ "$2" = tgt ]; then start_tgt "$1"; else start_targetd "$1"; 
 start_impl A "$A"
 start_impl B "$B"
 
-# ---- matrix ------------------------------------------------------------------------------
-# name rw bs qd mix sessions
-ROWS=(
-	"4k-randread-qd1 randread 4k 1 - 1"
-	"4k-randread-qd32 randread 4k 32 - 1"
-	"4k-randwrite-qd1 randwrite 4k 1 - 1"
-	"4k-randwrite-qd32 randwrite 4k 32 - 1"
-	"128k-read-qd8 read 128k 8 - 1"
-	"128k-write-qd8 write 128k 8 - 1"
-	"4k-randrw70-qd32 randrw 4k 32 70 1"
-	"4k-randread-qd32 randread 4k 32 - 4"
-)
-if [ "$QUICK" = 0 ]; then
-	ROWS+=(
-		"4k-randwrite-qd32 randwrite 4k 32 - 4"
-		"128k-read-qd8 read 128k 8 - 4"
-		"128k-write-qd8 write 128k 8 - 4"
-		"4k-randrw70-qd32 randrw 4k 32 70 4"
-	)
-fi
-
 run_one() { # col kind row rep
 	local col=$1 kind=$2 row=$3 rep=$4 name rw bs qd mix sess extra=() out
 	read -r name rw bs qd mix sess <<<"$row"
@@ -318,14 +325,37 @@ if [ "$REF" = 1 ]; then
 	fi
 fi
 
+fi
+
 # ---- report ------------------------------------------------------------------------------
-median() { sort -g | awk '{v[NR]=$1} END {if (!NR) {print "nan"; exit} if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
-metric() { # col kind name sess jq-expr
-	awk -F'\t' -v c="$1" -v k="$2" -v n="$3" -v s="$4" '$1==c && $2==k && $3==n && $4==s {print $6}' "$RESULTS" |
-		jq -r "$5" | median
-}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "nan") printf "%.2f", a / b; else print "-" }'; }
 fmt() { awk -v v="$1" -v f="$2" 'BEGIN { if (v == "nan" || v < 0) print "-"; else printf f, v }'; }
+# One jq pass over all results: medians per (LU, workload, sessions, column).
+REPORT_JQ='
+# Input: results.tsv lines (col, kind, name, sess, rep, json) read raw; $order: [[kind, name, sess], ...]
+def median: sort | if length == 0 then null
+	elif length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+def fmt(d): if . == null or . < 0 then "-" elif d == 0 then (round | tostring)
+	else (. * 10 | round / 10 | tostring) end;
+def ratio(a; b): if a == null or b == null or b <= 0 or a < 0 then "-"
+	else (a / b * 100 | round / 100 | tostring) end;
+[inputs | select(length > 0) | split("\t") | {col: .[0], kind: .[1], name: .[2], sess: .[3], r: (.[5] | fromjson)}] as $all
+| $order[] as [$k, $n, $s]
+| [$all[] | select(.kind == $k and .name == $n and .sess == $s)] as $rs
+| def m(c; e): [$rs[] | select(.col == c) | .r | e | select(. != null)] | median;
+  { ai: m("A"; .iops), bi: m("B"; .iops), am: m("A"; .mbps), bm: m("B"; .mbps),
+    a5: m("A"; .all.lat_us.p50), b5: m("B"; .all.lat_us.p50),
+    a9: m("A"; .all.lat_us.p99), b9: m("B"; .all.lat_us.p99),
+    ac: m("A"; .target_cpu_us_per_io), bc: m("B"; .target_cpu_us_per_io) }
+| "| \($k) | \($n) | \($s | ltrimstr("s")) | \(.ai | fmt(0)) | \(.bi | fmt(0)) | \(ratio(.ai; .bi)) | \(.am | fmt(1)) | \(.bm | fmt(1)) | \(.a5 | fmt(1)) | \(.b5 | fmt(1)) | \(.a9 | fmt(1)) | \(.b9 | fmt(1)) | \(.ac | fmt(1)) | \(.bc | fmt(1)) | \(ratio(.ac; .bc)) |"
+
+'
+order=$(for kind in ${LUS//,/ }; do
+	for row in "${ROWS[@]}"; do
+		read -r name _ _ _ _ sess <<<"$row"
+		printf '["%s","%s","s%s"]\n' "$kind" "$name" "$sess"
+	done
+done | jq -sc .)
 
 cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
 echo
@@ -333,31 +363,12 @@ echo "## targetd-bench comparison: A=$A, B=$B"
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($cpu_model), kernel $(uname -r)," \
 	"reps=$REPS time=${TIME}s ramp=${RAMP}s size=$SIZE, medians of $REPS; initiator on the same host."
-echo "tgt $(tgtd -V 2>/dev/null || dpkg-query -W -f='${Version}' tgt 2>/dev/null), libiscsi $(pkg-config --modversion libiscsi 2>/dev/null || echo '?')"
+echo "tgt $(tgtd -V 2>/dev/null || dpkg-query -W -f='${Version}' tgt 2>/dev/null), libiscsi $(pkg-config --modversion libiscsi 2>/dev/null || echo '?')," \
+	"load average at start: $LOAD0, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| LU | workload | sess | A IOPS | B IOPS | A/B | A MB/s | B MB/s | A p50 us | B p50 us | A p99 us | B p99 us | A cpu us/io | B cpu us/io | A/B cpu |"
 echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-for kind in ${LUS//,/ }; do
-	for row in "${ROWS[@]}"; do
-		read -r name _ _ _ _ sess <<<"$row"
-		declare -A m=()
-		for col in A B; do
-			m[$col,iops]=$(metric $col "$kind" "$name" "s$sess" .iops)
-			m[$col,mbps]=$(metric $col "$kind" "$name" "s$sess" .mbps)
-			m[$col,p50]=$(metric $col "$kind" "$name" "s$sess" '.all.lat_us.p50')
-			m[$col,p99]=$(metric $col "$kind" "$name" "s$sess" '.all.lat_us.p99')
-			m[$col,cpu]=$(metric $col "$kind" "$name" "s$sess" .target_cpu_us_per_io)
-		done
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-			"$kind" "$name" "$sess" \
-			"$(fmt "${m[A,iops]}" %.0f)" "$(fmt "${m[B,iops]}" %.0f)" "$(ratio "${m[A,iops]}" "${m[B,iops]}")" \
-			"$(fmt "${m[A,mbps]}" %.1f)" "$(fmt "${m[B,mbps]}" %.1f)" \
-			"$(fmt "${m[A,p50]}" %.1f)" "$(fmt "${m[B,p50]}" %.1f)" \
-			"$(fmt "${m[A,p99]}" %.1f)" "$(fmt "${m[B,p99]}" %.1f)" \
-			"$(fmt "${m[A,cpu]}" %.1f)" "$(fmt "${m[B,cpu]}" %.1f)" "$(ratio "${m[A,cpu]}" "${m[B,cpu]}")"
-		unset m
-	done
-done
+jq -nrR --argjson order "$order" "$REPORT_JQ" "$RESULTS"
 if [ -s "$REFS" ]; then
 	echo
 	echo "Reference lines (physical limits on this host):"
