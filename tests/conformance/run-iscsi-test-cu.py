@@ -163,9 +163,10 @@ def main():
     ap.add_argument("--size-mib", type=int, default=512)
     ap.add_argument("--no-loop", action="store_true", help="export the file, not a loop device")
     ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--iscsi-test-cu", default="iscsi-test-cu", help="the tool's path")
     args = ap.parse_args()
 
-    tool = shutil.which("iscsi-test-cu")
+    tool = shutil.which(args.iscsi_test_cu)
     if tool is None:
         print("SKIP: iscsi-test-cu not installed (libiscsi-bin)")
         return 77

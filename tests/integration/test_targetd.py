@@ -35,10 +35,17 @@ class Ctx:
     def __init__(self, args, cleanup):
         self.targetd = args.targetd
         self.rw_verify = args.rw_verify
+        self.iscsi_bin = args.iscsi_bin
         self.cleanup = cleanup
         self.tmp = make_tempdir(cleanup, base="/var/tmp")
         self.state = os.path.join(self.tmp, "state")
         os.mkdir(self.state)
+
+    def tool(self, name):
+        """A libiscsi tool from --iscsi-bin (the one CMake found), else from PATH."""
+        if self.iscsi_bin:
+            return os.path.join(self.iscsi_bin, name)
+        return name
 
     def image(self, name, size):
         return sparse_file(os.path.join(self.tmp, name), size)
@@ -93,7 +100,7 @@ def rfc7143_sendtargets_lists_demo_target_and_lun_sizes(ctx):
     b = ctx.image("b.img", 32 * MiB)
     c = ctx.image("c.img", 16 * MiB)
     t = ctx.daemon([f"{IQN}={a},{b}", f"{IQN2}={c}"]).start()
-    out = run_tool(["iscsi-ls", "-s", t.url()]).stdout
+    out = run_tool([ctx.tool("iscsi-ls"), "-s", t.url()]).stdout
     print(out)
     targets = re.findall(r"^Target:(\S+) Portal:(\S+)", out, re.M)
     names = [n for n, _ in targets]
@@ -114,19 +121,19 @@ def spc4_inquiry_reports_direct_access_and_vpd_pages(ctx):
     a = ctx.image("a.img", 64 * MiB)
     t = ctx.daemon([f"{IQN}={a}"]).start()
     url = t.url(IQN, 0)
-    std = run_tool(["iscsi-inq", url]).stdout
+    std = run_tool([ctx.tool("iscsi-inq"), url]).stdout
     print(std)
     expect("Peripheral Device Type:DIRECT_ACCESS" in std, "standard INQUIRY: direct access")
     expect("Peripheral Qualifier:CONNECTED" in std, "standard INQUIRY: qualifier connected")
-    vpd0 = run_tool(["iscsi-inq", "-e", "1", "-c", "0", url]).stdout
+    vpd0 = run_tool([ctx.tool("iscsi-inq"), "-e", "1", "-c", "0", url]).stdout
     print(vpd0)
     for page in ("0x80", "0x83"):
         expect(f"Page:{page}" in vpd0, f"VPD 00h lists page {page} (SPC-4 7.8.1)")
-    serial = run_tool(["iscsi-inq", "-e", "1", "-c", "128", url]).stdout
+    serial = run_tool([ctx.tool("iscsi-inq"), "-e", "1", "-c", "128", url]).stdout
     print(serial)
     m = re.search(r"Unit Serial Number:\[\s*(\S+)\]", serial)
     expect(m is not None, "VPD 80h has a non-empty serial (SPC-4 7.8.15)")
-    devid = run_tool(["iscsi-inq", "-e", "1", "-c", "131", url]).stdout
+    devid = run_tool([ctx.tool("iscsi-inq"), "-e", "1", "-c", "131", url]).stdout
     print(devid)
     expect("DEVICE DESIGNATOR #0" in devid, "VPD 83h has at least one designator (SPC-4 7.8.6)")
     t.stop()
@@ -137,13 +144,13 @@ def sbc4_read_capacity16_matches_backing_file(ctx):
     LBA of the backing file, block length 512 by default."""
     a = ctx.image("a.img", 64 * MiB)
     t = ctx.daemon([f"{IQN}={a}"]).start()
-    out = run_tool(["iscsi-readcapacity16", t.url(IQN, 0)]).stdout
+    out = run_tool([ctx.tool("iscsi-readcapacity16"), t.url(IQN, 0)]).stdout
     print(out)
     lba = int(re.search(r"RETURNED LOGICAL BLOCK ADDRESS:(\d+)", out).group(1))
     bs = int(re.search(r"LOGICAL BLOCK LENGTH IN BYTES:(\d+)", out).group(1))
     expect(bs == 512, f"default block size 512, got {bs}")
     expect(lba == 64 * MiB // bs - 1, f"last LBA {64 * MiB // bs - 1}, got {lba}")
-    size = run_tool(["iscsi-readcapacity16", "-s", t.url(IQN, 0)]).stdout.strip()
+    size = run_tool([ctx.tool("iscsi-readcapacity16"), "-s", t.url(IQN, 0)]).stdout.strip()
     expect(size == str(64 * MiB), f"size {64 * MiB}, got {size}")
     t.stop()
 
@@ -334,7 +341,7 @@ def daemon_survives_garbage_pdu(ctx):
             pass
     except (ConnectionResetError, socket.timeout):
         pass
-    out = run_tool(["iscsi-ls", t.url()]).stdout
+    out = run_tool([ctx.tool("iscsi-ls"), t.url()]).stdout
     expect(IQN in out, "discovery still works after a garbage connection")
     t.stop()
 
@@ -360,6 +367,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--targetd", required=False)
     ap.add_argument("--rw-verify")
+    ap.add_argument("--iscsi-bin", help="directory of libiscsi's iscsi-ls, iscsi-inq, ...")
     ap.add_argument("--test")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
