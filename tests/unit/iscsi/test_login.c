@@ -12,174 +12,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include "targetd/evloop.h"
-#include "targetd/iscsi.h"
-#include "targetd/scsi.h"
-#include "targetd/util.h"
-#include "targetd/wire/iscsi_pdu.h"
-
-#define T1 "iqn.2026-01.test:t1"
-#define TACL "iqn.2026-01.test:acl"
-#define INIT "iqn.2026-01.test:init"
-
-struct fx {
-	struct evl *evl;
-	struct evl_timer *stop;
-	struct scsi_core *core;
-	struct scsi_lu *lu;
-	struct iscsi_server *srv;
-	uint16_t port;
-	int fd;
-};
-
-static void stop_fn(void *arg)
-{
-	evl_stop(((struct fx *)arg)->evl);
-}
-
-static void pump(struct fx *f, unsigned ms)
-{
-	evl_timer_arm(f->stop, ms, 0);
-	evl_run(f->evl);
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	struct scsi_core_params cp = {.state_dir = "/tmp", .max_registrants = 16};
-	struct scsi_lu_params lp = {
-	    .path = "mem:1M", .block_size = 512, .serial = "iscsi-login-test", .write_cache = true};
-	struct iscsi_settings s = {0};
-	struct scsi_target *t;
-
-	iscsi_settings_defaults(&s);
-	assert_int_equal(evl_create(&f->evl), 0);
-	assert_int_equal(evl_timer_create(f->evl, stop_fn, f, &f->stop), 0);
-	assert_int_equal(scsi_core_create(f->evl, &cp, &f->core), 0);
-	assert_int_equal(scsi_lu_create(f->core, &lp, &f->lu), 0);
-	assert_int_equal(scsi_target_create(f->core, T1, &t), 0);
-	assert_int_equal(scsi_target_add_port(t, 1, 1), 0);
-	assert_int_equal(scsi_target_map_lun(t, 0, f->lu), 0);
-	assert_int_equal(scsi_target_create(f->core, TACL, &t), 0);
-	assert_int_equal(scsi_target_add_port(t, 1, 1), 0);
-	assert_int_equal(scsi_target_map_lun(t, 0, f->lu), 0);
-	assert_int_equal(scsi_target_acl_add(t, "iqn.2026-01.test:allowed"), 0);
-	assert_int_equal(iscsi_server_create(f->evl, f->core, &s, &f->srv), 0);
-	assert_int_equal(iscsi_portal_add(f->srv, "127.0.0.1", 0, 1, NULL), 0);
-	f->port = iscsi_portal_port(f->srv, 0);
-	assert_true(f->port != 0);
-	*state = f;
-	return 0;
-}
-
-static void shutdown_done(void *arg)
-{
-	*(bool *)arg = true;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	bool done = false;
-
-	iscsi_server_shutdown(f->srv, 1000, shutdown_done, &done);
-	for (int i = 0; i < 50 && !done; i++)
-		pump(f, 20);
-	assert_true(done);
-	iscsi_server_destroy(f->srv);
-	scsi_core_destroy(f->core);
-	evl_timer_destroy(f->stop);
-	evl_destroy(f->evl);
-	free(f);
-	return 0;
-}
-
-static void client_connect(struct fx *f)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(f->port)};
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	f->fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(f->fd >= 0);
-	assert_int_equal(connect(f->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	fcntl(f->fd, F_SETFL, O_NONBLOCK);
-	pump(f, 10); /* accept */
-}
-
-/* Keys as "k=v|k=v". */
-static void send_pdu(struct fx *f, uint8_t op, uint8_t flags, uint8_t vmin, uint16_t tsih,
-		     uint32_t ttt, const char *keys)
-{
-	uint8_t buf[8192 + ISCSI_BHS_LEN + 4] = {0};
-	size_t len = keys ? strlen(keys) : 0, tot;
-
-	buf[0] = op | ISCSI_OP_IMMEDIATE;
-	buf[1] = flags;
-	buf[3] = vmin;
-	put_be24(buf + 5, (uint32_t)len);
-	memcpy(buf + 8, "\x80\x12\x34\x56\x00\x01", 6);
-	put_be16(buf + 14, tsih);
-	put_be32(buf + 16, 0x1000);
-	if (op == ISCSI_OP_TEXT_REQ)
-		put_be32(buf + 20, ttt);
-	put_be32(buf + 24, 1); /* CmdSN */
-	memcpy(buf + ISCSI_BHS_LEN, keys ? keys : "", len);
-	for (size_t i = 0; i < len; i++)
-		if (buf[ISCSI_BHS_LEN + i] == '|')
-			buf[ISCSI_BHS_LEN + i] = 0;
-	tot = ISCSI_BHS_LEN + len + ISCSI_PAD(len);
-	assert_int_equal(write(f->fd, buf, tot), (ssize_t)tot);
-}
-
-/* Pump until one whole PDU arrives; returns 0 (BHS in bhs, keys joined
- * with '|' in text) or -1 when the connection was closed. */
-static int recv_pdu(struct fx *f, uint8_t *bhs, char *text, size_t cap)
-{
-	uint8_t buf[65536];
-	size_t have = 0, need = ISCSI_BHS_LEN;
-
-	for (int i = 0; i < 100; i++) {
-		ssize_t n = read(f->fd, buf + have, need - have);
-
-		if (n == 0 || (n < 0 && errno == ECONNRESET)) /* closed (RST if unread) */
-			return -1;
-		if (n > 0) {
-			have += (size_t)n;
-			if (have == ISCSI_BHS_LEN) {
-				uint32_t dsl = get_be24(buf + 5);
-
-				need = ISCSI_BHS_LEN + dsl + ISCSI_PAD(dsl);
-			}
-			if (have == need)
-				break;
-			continue;
-		}
-		assert_true(errno == EAGAIN);
-		pump(f, 10);
-	}
-	assert_int_equal(have, need);
-	memcpy(bhs, buf, ISCSI_BHS_LEN);
-	if (text) {
-		uint32_t dsl = get_be24(buf + 5);
-		size_t o = 0;
-
-		for (uint32_t i = 0; i < dsl && o + 1 < cap; i++)
-			text[o++] = buf[ISCSI_BHS_LEN + i] ? (char)buf[ISCSI_BHS_LEN + i] : '|';
-		text[o] = 0;
-	}
-	return 0;
-}
+#include "iscsi_harness.h"
 
 static uint16_t login_status(const uint8_t *bhs)
 {
@@ -461,6 +294,16 @@ static void rfc7143_11_11_send_targets_reply_continues_with_c_bit(void **state)
 	assert_non_null(strstr(text, "many-199"));
 	close(f->fd);
 	pump(f, 10);
+}
+
+static int setup(void **state)
+{
+	return fx_setup(state, NULL);
+}
+
+static int teardown(void **state)
+{
+	return fx_teardown(state);
 }
 
 int main(void)
