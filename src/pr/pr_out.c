@@ -52,36 +52,7 @@ static int field(struct out_ctx *c, enum pr_reason r, bool in_cdb, size_t byte, 
 	return 0;
 }
 
-void pr_reason_sense(enum pr_reason r, uint8_t *key, uint8_t *asc, uint8_t *ascq)
-{
-	static const struct {
-		uint8_t key, asc, ascq;
-	} tab[] = {
-	    [PR_R_NONE] = {0x00, 0x00, 0x00},
-	    [PR_R_INVALID_FIELD_IN_CDB] = {0x05, 0x24, 0x00},
-	    [PR_R_INVALID_FIELD_IN_PARAM] = {0x05, 0x26, 0x00},
-	    [PR_R_PARAM_LIST_LENGTH] = {0x05, 0x1a, 0x00},
-	    [PR_R_INVALID_RELEASE] = {0x05, 0x26, 0x04},
-	    [PR_R_INSUFFICIENT_REG_RESOURCES] = {0x05, 0x55, 0x04},
-	    [PR_R_INFO_LOST] = {0x07, 0x44, 0x01},
-	};
-	unsigned i = (unsigned)r < ARRAY_SIZE(tab) ? (unsigned)r : 0;
-
-	*key = tab[i].key;
-	*asc = tab[i].asc;
-	*ascq = tab[i].ascq;
-}
-
 /* ---- effects ------------------------------------------------------------- */
-
-void pr_effects_free(struct pr_effects *fx)
-{
-	free(fx->ua);
-	free(fx->abort);
-	fx->ua = NULL;
-	fx->abort = NULL;
-	fx->n_ua = fx->n_abort = 0;
-}
 
 static int add_ua(struct out_ctx *c, const struct pr_itn *itn, uint8_t ascq)
 {
@@ -170,12 +141,13 @@ static void establish_res(struct out_ctx *c)
 static int unregister(struct out_ctx *c, unsigned idx)
 {
 	struct pr_state *st = c->nx;
+	uint8_t type = st->res_type;
 	bool was_holder = st->res_present && st->regs[idx].holder;
 
 	pr_del_reg(st, idx);
 	if (!st->res_present)
 		return 0;
-	if (pr_type_all_registrants(st->res_type)) {
+	if (pr_type_all_registrants(type)) {
 		if (st->n_regs == 0)
 			release_res(st);
 		return 0;
@@ -183,19 +155,7 @@ static int unregister(struct out_ctx *c, unsigned idx)
 	if (!was_holder)
 		return 0;
 	release_res(st);
-	return 0;
-}
-
-static int unregister_with_ua(struct out_ctx *c, unsigned idx)
-{
-	struct pr_state *st = c->nx;
-	uint8_t type = st->res_type;
-	bool was_holder = st->res_present && !pr_type_all_registrants(type) && st->regs[idx].holder;
-	int rc = unregister(c, idx);
-
-	if (rc)
-		return rc;
-	if (was_holder && (type == PR_TYPE_WR_EX_RO || type == PR_TYPE_EX_AC_RO))
+	if (type == PR_TYPE_WR_EX_RO || type == PR_TYPE_EX_AC_RO)
 		return ua_all_but_self(c, PR_ASCQ_RESERVATIONS_RELEASED);
 	return 0;
 }
@@ -330,7 +290,7 @@ static int do_register(struct out_ctx *c, uint64_t key, uint64_t sark, bool spec
 		if (spec)
 			return field(c, PR_R_INVALID_FIELD_IN_PARAM, false, 20, 3);
 		if (sark == 0) {
-			rc = unregister_with_ua(c, (unsigned)idx);
+			rc = unregister(c, (unsigned)idx);
 			if (rc)
 				return rc;
 		} else {
@@ -346,7 +306,7 @@ static int do_register(struct out_ctx *c, uint64_t key, uint64_t sark, bool spec
 
 /* ---- RESERVE (SPC-4 5.13.9) ------------------------------------------------ */
 
-static int do_reserve(struct out_ctx *c, int idx)
+static int do_reserve(struct out_ctx *c)
 {
 	struct pr_state *st = c->nx;
 
@@ -361,7 +321,6 @@ static int do_reserve(struct out_ctx *c, int idx)
 			return 0;
 		return conflict(c);
 	}
-	(void)idx;
 	establish_res(c);
 	return 0; /* 6.15.2: RESERVE does not change PRgeneration */
 }
@@ -680,7 +639,7 @@ static int do_out(struct out_ctx *c)
 		return conflict(c);
 	switch ((enum pr_out_sa)c->sa) {
 	case PR_OUT_RESERVE:
-		return do_reserve(c, idx);
+		return do_reserve(c);
 	case PR_OUT_RELEASE:
 		return do_release(c);
 	case PR_OUT_CLEAR:

@@ -939,6 +939,69 @@ static void spc4_5_13_11_3_replace_lost_reservation(void **state)
 
 /* ---- whole sequences ---------------------------------------------------------- */
 
+static void spc4_5_13_11_2_6_preempt_and_abort_removing_registrations_aborts_them(void **state)
+{
+	struct pr_state *st = *state;
+	struct pr_effects fx;
+
+	register_abc(st);
+	expect_good(prout(st, &NA, PR_OUT_RESERVE, PR_TYPE_WR_EX, 0xa, 0, 0));
+	/* C is not a holder: its registration goes, its tasks are aborted,
+	 * the reservation stays (5.13.11.2.6: "without regard for whether the
+	 * preempted I_T nexuses hold the persistent reservation") */
+	fx = prout(st, &NB, PR_OUT_PREEMPT_AND_ABORT, PR_TYPE_WR_EX, 0xb, 0xc, 0);
+	assert_int_equal(fx.n_abort, 1);
+	assert_true(has_abort(&fx, &NC));
+	expect_good(fx);
+	assert_true(pr_is_holder(st, &NA));
+}
+
+static void spc4_5_13_11_2_5_ua_for_registrant_not_logged_in(void **state)
+{
+	struct pr_state *st = *state;
+	struct pr_effects fx;
+	uint8_t p[100];
+	size_t tl;
+
+	/* A registers C through SPEC_I_PT: C has never logged in */
+	basic_param(p, 0, 0xa, F_SPEC_I_PT);
+	tl = put_tid(p + 28, IQN_C, NC.isid);
+	put_be32(p + 24, (uint32_t)tl);
+	expect_good(prout_raw(st, &NA, PR_OUT_REGISTER, 0, p, (uint32_t)(28 + tl)));
+	expect_good(prout(st, &NB, PR_OUT_REGISTER, 0, 0, 0xb, 0));
+	fx = prout(st, &NB, PR_OUT_CLEAR, 0, 0xb, 0, 0);
+	/* the UA names C by value, so scsi can hold it until C logs in */
+	assert_true(has_ua(&fx, &NC, PR_ASCQ_RESERVATIONS_PREEMPTED));
+	assert_true(has_ua(&fx, &NA, PR_ASCQ_RESERVATIONS_PREEMPTED));
+	expect_good(fx);
+}
+
+static void spc4_5_13_8_ram_to_format_00b_destination(void **state)
+{
+	struct pr_state *st = *state;
+	struct pr_nexus_id c_any = NC;
+	uint8_t p[300];
+	uint32_t n;
+
+	register_abc(st);
+	expect_good(prout(st, &NA, PR_OUT_RESERVE, PR_TYPE_WR_EX, 0xa, 0, 0));
+	n = ram_param(p, 0xa, 0xcc, false, 2, IQN_C, NULL);
+	expect_good(prout_raw(st, &NA, PR_OUT_REGISTER_AND_MOVE, 0, p, n));
+	c_any.rel_tport_id = 2;
+	c_any.isid[5] = 0x55; /* any ISID of C through port 2 */
+	assert_true(pr_is_holder(st, &c_any));
+	assert_int_equal(st->generation, 4);
+}
+
+static void spc4_6_15_2_prgeneration_wraps(void **state)
+{
+	struct pr_state *st = *state;
+
+	st->generation = 0xffffffff;
+	expect_good(prout(st, &NA, PR_OUT_REGISTER, 0, 0, 0xa, 0));
+	assert_int_equal(st->generation, 0);
+}
+
 static void fence_scsi_sequence(void **state)
 {
 	struct pr_state *st = *state;
@@ -1024,6 +1087,10 @@ int main(void)
 	    T(spc4_5_13_11_3_replace_lost_without_loss_invalid_release),
 	    T(spc4_5_13_5_3_2_lost_condition_blocks_prout),
 	    T(spc4_5_13_11_3_replace_lost_reservation),
+	    T(spc4_5_13_11_2_6_preempt_and_abort_removing_registrations_aborts_them),
+	    T(spc4_5_13_11_2_5_ua_for_registrant_not_logged_in),
+	    T(spc4_5_13_8_ram_to_format_00b_destination),
+	    T(spc4_6_15_2_prgeneration_wraps),
 	    T(fence_scsi_sequence),
 #undef T
 	};
