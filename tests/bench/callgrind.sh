@@ -79,7 +79,7 @@ else
 	"${VG[@]}" "$TARGETD" -f --listen 127.0.0.1:$port --export "$IQN=mem:64M" \
 		--state-dir "$OUT/state" >"$OUT/target.log" 2>&1 &
 	PID=$!
-	wait_for 60 grep -q "targetd: ready, listening on" "$OUT/target.log" ||
+	wait_for 60 grep -q "ready, listening on" "$OUT/target.log" ||
 		{ cat "$OUT/target.log" >&2; exit 1; }
 	URL=iscsi://127.0.0.1:$port/$IQN/0
 fi

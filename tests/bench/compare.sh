@@ -252,7 +252,7 @@ start_targetd() { # column
 	PID[$col]=$!
 	PIDS+=("${PID[$col]}")
 	# Readiness: the daemon's own line, never a fixed sleep.
-	wait_for 15 grep -q "targetd: ready, listening on" "$OUT/targetd-$col.log" ||
+	wait_for 15 grep -q "ready, listening on" "$OUT/targetd-$col.log" ||
 		{ log "targetd ($col) did not become ready"; cat "$OUT/targetd-$col.log" >&2; exit 1; }
 	log "targetd ($col) pid ${PID[$col]} port $port"
 }
