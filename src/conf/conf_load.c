@@ -472,12 +472,46 @@ static void begin_section(struct conf_state *st, char *hdr)
 }
 
 /* inih handler: one key = value of the current section. */
+/* Placeholder key the reader hands inih for a line too long for inih's fixed
+ * line buffer (200 bytes in Debian's build); the handler splits the real line
+ * itself with inih's rules: key up to the first '=' or ':', both sides
+ * trimmed, " ;" starts a comment. */
+#define LONG_LINE_KEY "\x01"
+
+static void split_long_line(char *line, char **name, char **value)
+{
+	char *sep = line + strcspn(line, "=:"), *v, *c, *e;
+
+	*sep = '\0'; /* the reader only defers lines that have a separator */
+	for (e = sep; e > line && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		e[-1] = '\0';
+	v = sep + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (c = v; (c = strchr(c, ';')) != NULL; c++) {
+		if (c > v && (c[-1] == ' ' || c[-1] == '\t')) {
+			*c = '\0';
+			break;
+		}
+	}
+	for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		e[-1] = '\0';
+	*name = line;
+	*value = v;
+}
+
 static int on_kv(void *user, const char *section, const char *name, const char *value)
 {
 	struct conf_state *st = user;
 	const struct key *keys = keys_of(st->kind);
+	char *lname, *lvalue;
 
 	(void)section; /* the reader tracks sections itself, with their lines */
+	if (st->long_line && !strcmp(name, LONG_LINE_KEY)) {
+		split_long_line(st->long_line, &lname, &lvalue);
+		name = lname;
+		value = lvalue;
+	}
 	if (st->kind == S_BAD)
 		return 1;
 	if (!keys) {
@@ -505,8 +539,11 @@ static int on_kv(void *user, const char *section, const char *name, const char *
 	return 1;
 }
 
-/* inih reader: one physical line per call, counted. Over-long lines are
- * reported and cut (inih would otherwise see the rest as another line). */
+#define CONF_LINE_MAX 65536
+
+/* inih reader: one physical line per call, counted. Section headers are
+ * handled here; key = value lines longer than inih's buffer are handed over
+ * as LONG_LINE_KEY and split by on_kv. */
 static char *reader(char *buf, int num, void *stream)
 {
 	struct conf_state *st = stream;
@@ -523,10 +560,12 @@ static char *reader(char *buf, int num, void *stream)
 		line[--len] = '\0';
 	if (len > 0 && line[len - 1] == '\r')
 		line[--len] = '\0';
-	if (len + 2 > num) {
-		conf_problem(st, st->line, false, "line longer than %d characters", num - 2);
-		line[num - 2] = '\0';
-		len = num - 2;
+	free(st->long_line);
+	st->long_line = NULL;
+	if (len > CONF_LINE_MAX) {
+		conf_problem(st, st->line, false, "line longer than %d characters", CONF_LINE_MAX);
+		line[0] = '\0';
+		len = 0;
 	}
 	/* Classify the line the way inih will, to see sections and bad lines. */
 	p = line;
@@ -534,6 +573,8 @@ static char *reader(char *buf, int num, void *stream)
 		p += 3;
 	while (*p == ' ' || *p == '\t')
 		p++;
+	bool kv = false;
+
 	if (*p == '[') {
 		end = strchr(p, ']');
 		if (!end) {
@@ -546,8 +587,18 @@ static char *reader(char *buf, int num, void *stream)
 				begin_section(st, hdr);
 			free(hdr);
 		}
-	} else if (*p && *p != ';' && *p != '#' && !strchr(p, '=') && !strchr(p, ':')) {
-		conf_problem(st, st->line, false, "expected 'key = value'");
+	} else if (*p && *p != ';' && *p != '#') {
+		kv = strchr(p, '=') || strchr(p, ':');
+		if (!kv)
+			conf_problem(st, st->line, false, "expected 'key = value'");
+	}
+	if (len + 2 > num) {
+		/* Too long for inih: sections and comments were dealt with above. */
+		if (kv)
+			st->long_line = strdup(p);
+		snprintf(buf, (size_t)num, "%s\n", kv ? LONG_LINE_KEY "=" : "");
+		free(line);
+		return buf;
 	}
 	memcpy(buf, line, (size_t)len);
 	buf[len] = '\n';
@@ -581,6 +632,8 @@ int conf_load_ex(const char *path, struct conf **out, struct conf_problems *prob
 	 * problem has its own line number. */
 	ini_allow_multiline = false;
 	r = ini_parse_stream(reader, &st, on_kv, &st);
+	free(st.long_line);
+	st.long_line = NULL;
 	if (ferror(f))
 		conf_problem(&st, st.line, false, "read error");
 	fclose(f);

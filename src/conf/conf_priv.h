@@ -51,6 +51,7 @@ struct conf_state {
 	size_t n_errors;
 	int line; /* line the reader handed to inih last */
 	void *stream; /* FILE * */
+	char *long_line; /* current line, when too long for inih's buffer */
 	/* current section */
 	int kind; /* enum in conf_load.c */
 	int sect_line;

@@ -38,7 +38,7 @@ static void shipped_example_loads_without_problems(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(shipped_example_loads_without_problems),
+	    cmocka_unit_test(shipped_example_loads_without_problems),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

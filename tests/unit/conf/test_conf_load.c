@@ -262,6 +262,43 @@ static void rfc7143_4_2_7_target_header_with_spaces_rejected(void **state)
 	unload(&l);
 }
 
+/* inih's line buffer is small (200 bytes in Debian's build); names of up to
+ * 223 bytes (RFC 7143 4.2.7.1) and long paths must still work. */
+static void rfc7143_4_2_7_1_max_length_names_and_long_lines(void **state)
+{
+	char name[224], path[600], text[2400];
+	struct loaded l;
+	struct conf_target *t;
+
+	(void)state;
+	snprintf(name, sizeof(name), "iqn.2024-01.org.example:%0199d", 7);
+	assert_int_equal(strlen(name), 223);
+	memset(path, 'p', sizeof(path));
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	snprintf(text, sizeof(text),
+		 "[target %s]\nallow = %s ; the same name\n[lun %s 3]\npath  =   %s   ; long\n"
+		 "bogus_long_key_%s = 1\n",
+		 name, name, name, path, path);
+	load_text(&l, text);
+	assert_int_equal(l.r, -EINVAL);
+	assert_int_equal(l.p.n, 1);
+	assert_int_equal(count_problems(&l, 5, false, "unknown key 'bogus_long_key_/ppp"), 1);
+	unload(&l);
+
+	*strstr(text, "bogus_long_key_") = '\0';
+	load_text(&l, text);
+	assert_int_equal(l.r, 0);
+	t = &l.c->targets[0];
+	assert_string_equal(t->name, name);
+	assert_int_equal(t->n_allow, 1);
+	assert_string_equal(t->allow[0], name);
+	assert_int_equal(t->n_luns, 1);
+	assert_int_equal(t->luns[0].lun, 3);
+	assert_string_equal(t->luns[0].path, path);
+	unload(&l);
+}
+
 static void missing_file_is_enoent(void **state)
 {
 	struct conf *c = NULL;
@@ -281,6 +318,7 @@ int main(void)
 	    cmocka_unit_test(key_outside_section_and_empty_value_rejected),
 	    cmocka_unit_test(portal_without_listen_and_target_on_missing_group),
 	    cmocka_unit_test(rfc7143_4_2_7_target_header_with_spaces_rejected),
+	    cmocka_unit_test(rfc7143_4_2_7_1_max_length_names_and_long_lines),
 	    cmocka_unit_test(missing_file_is_enoent),
 	};
 
