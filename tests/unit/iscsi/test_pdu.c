@@ -96,7 +96,7 @@ static size_t make_stream(uint8_t *buf, bool hd, bool dd)
 	size_t n = 0;
 
 	n += make_pdu(buf + n, ISCSI_OP_NOP_OUT | ISCSI_OP_IMMEDIATE, 0, 5, 1, hd, dd);
-	n += make_pdu(buf + n, ISCSI_OP_SCSI_CMD, 2, 512, 2, hd, dd);
+	n += make_pdu(buf + n, ISCSI_OP_SCSI_CMD, 2, 1500, 2, hd, dd);
 	n += make_pdu(buf + n, ISCSI_OP_TEXT_REQ, 0, 0, 3, hd, dd);
 	n += make_pdu(buf + n, ISCSI_OP_DATA_OUT, 0, 1027, 4, hd, dd);
 	return n;
@@ -132,8 +132,8 @@ static void check_rec(const struct rec *r)
 	assert_int_equal(r->data[0][4], 5);
 	assert_int_equal(r->op[1], ISCSI_OP_SCSI_CMD);
 	assert_int_equal(r->ahs[1], 8);
-	assert_int_equal(r->dsl[1], 512);
-	assert_int_equal(r->data[1][511], (uint8_t)(2 + 511));
+	assert_int_equal(r->dsl[1], 1500);
+	assert_int_equal(r->data[1][1499], (uint8_t)(2 + 1499));
 	assert_int_equal(r->op[2], ISCSI_OP_TEXT_REQ);
 	assert_int_equal(r->dsl[2], 0);
 	assert_int_equal(r->op[3], ISCSI_OP_DATA_OUT);
@@ -257,7 +257,7 @@ static void rfc7143_11_2_discarded_data_is_consumed(void **state)
 	size_t len = make_stream(s, false, false);
 
 	(void)state;
-	r->discard_op1 = true; /* 512 bytes of the SCSI command go to the sink */
+	r->discard_op1 = true; /* 1500 bytes of the SCSI command go to the 512-byte sink */
 	iscsi_rx_init(rx, &rec_ops, r, 8192);
 	feed(rx, s, len, 7, 0);
 	assert_int_equal(r->n, 4);

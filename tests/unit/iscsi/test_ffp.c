@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Full feature phase over loopback: the write path with immediate data,
+ * unsolicited Data-Out and R2T (RFC 7143 11.3, 11.7, 11.8), Data-In splitting
+ * with phase collapse and residuals (11.7.2, 11.4.5), CmdSN ordering
+ * (4.2.2.1), NOP (11.18/11.19), Reject (11.17), Logout (11.14).
+ * Server settings: InitialR2T=No so unsolicited data is allowed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "iscsi_harness.h"
+
+static uint8_t wbuf[16384], rbuf[16384];
+
+static void send_raw(struct fx *f, const uint8_t *bhs, const void *data, uint32_t len)
+{
+	uint8_t pad[4] = {0};
+	uint8_t h[ISCSI_BHS_LEN];
+
+	memcpy(h, bhs, ISCSI_BHS_LEN);
+	put_be24(h + 5, len);
+	assert_int_equal(write(f->fd, h, ISCSI_BHS_LEN), ISCSI_BHS_LEN);
+	if (len) {
+		assert_int_equal(write(f->fd, data, len), (ssize_t)len);
+		if (ISCSI_PAD(len))
+			assert_int_equal(write(f->fd, pad, ISCSI_PAD(len)), ISCSI_PAD(len));
+	}
+}
+
+static void send_cmd(struct fx *f, uint8_t flags, uint32_t itt, uint32_t cmdsn, uint32_t edtl,
+		     uint8_t op, uint32_t lba, uint16_t blocks, const void *imm, uint32_t immlen)
+{
+	uint8_t b[ISCSI_BHS_LEN] = {ISCSI_OP_SCSI_CMD, flags};
+
+	put_be32(b + 16, itt);
+	put_be32(b + 20, edtl);
+	put_be32(b + 24, cmdsn);
+	b[32] = op;
+	put_be32(b + 34, lba);
+	put_be16(b + 39, blocks);
+	send_raw(f, b, imm, immlen);
+}
+
+static void send_dout(struct fx *f, uint32_t itt, uint32_t ttt, uint32_t datasn, uint32_t off,
+		      uint32_t len, bool final)
+{
+	uint8_t b[ISCSI_BHS_LEN] = {ISCSI_OP_DATA_OUT, final ? ISCSI_FLAG_FINAL : 0};
+
+	put_be32(b + 16, itt);
+	put_be32(b + 20, ttt);
+	put_be32(b + 36, datasn);
+	put_be32(b + 40, off);
+	send_raw(f, b, wbuf + off, len);
+}
+
+static void send_nop(struct fx *f, bool imm, uint32_t itt, uint32_t cmdsn, const char *ping)
+{
+	uint8_t b[ISCSI_BHS_LEN] = {ISCSI_OP_NOP_OUT | (imm ? ISCSI_OP_IMMEDIATE : 0),
+				    ISCSI_FLAG_FINAL};
+
+	put_be32(b + 16, itt);
+	put_be32(b + 20, ISCSI_RSVD_TAG);
+	put_be32(b + 24, cmdsn);
+	send_raw(f, b, ping, (uint32_t)strlen(ping));
+}
+
+static void expect_nop_in(struct fx *f, uint32_t itt, const char *ping)
+{
+	uint8_t bhs[48];
+	char text[256];
+
+	assert_int_equal(recv_pdu(f, bhs, text, sizeof(text)), 0);
+	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_NOP_IN);
+	assert_int_equal(get_be32(bhs + 16), itt);
+	assert_string_equal(text, ping); /* 11.19: the ping data comes back */
+}
+
+static uint32_t max_cmdsn;
+
+static void login(struct fx *f)
+{
+	uint8_t bhs[48];
+
+	client_connect(f);
+	send_pdu(f, ISCSI_OP_LOGIN_REQ,
+		 ISCSI_LOGIN_FLAG_TRANSIT | ISCSI_LOGIN_STAGE_OPERATIONAL << 2 | 3, 0, 0, 0,
+		 "InitiatorName=iqn.2026-01.test:init|TargetName=iqn.2026-01.test:t1|"
+		 "InitialR2T=No|ImmediateData=Yes|FirstBurstLength=4096|MaxBurstLength=8192|"
+		 "MaxRecvDataSegmentLength=4096");
+	assert_int_equal(recv_pdu(f, bhs, NULL, 0), 0);
+	assert_int_equal(bhs[36], 0);
+	max_cmdsn = get_be32(bhs + 32);
+	assert_int_equal(get_be32(bhs + 28), 1);
+}
+
+static void rfc7143_11_8_write_immediate_unsolicited_then_r2t(void **state)
+{
+	struct fx *f = *state;
+	uint8_t bhs[48];
+	uint32_t ttt, dsl, total = 0, datasn = 0;
+
+	for (unsigned i = 0; i < sizeof(wbuf); i++)
+		wbuf[i] = (uint8_t)(i * 13 + 1);
+	login(f);
+	/* power-on unit attention first (SAM-5 6.3.1) */
+	send_cmd(f, ISCSI_FLAG_FINAL, 1, 1, 0, 0x00, 0, 0, NULL, 0);
+	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
+	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_SCSI_RSP);
+
+	/* WRITE(10) 32 blocks: 1024 immediate + 3072 unsolicited = FirstBurstLength */
+	send_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 2, 2, 16384, 0x2a, 0, 32, wbuf, 1024);
+	send_dout(f, 2, ISCSI_RSVD_TAG, 0, 1024, 3072, true);
+	/* 11.8: R2T for the rest, at most MaxBurstLength, one outstanding */
+	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
+	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_R2T);
+	assert_int_equal(get_be32(bhs + 16), 2);
+	assert_int_equal(get_be32(bhs + 36), 0); /* R2TSN */
+	assert_int_equal(get_be32(bhs + 40), 4096); /* offset */
+	assert_int_equal(get_be32(bhs + 44), 8192); /* desired length */
+	ttt = get_be32(bhs + 20);
+	assert_int_not_equal(ttt, ISCSI_RSVD_TAG);
+	send_dout(f, 2, ttt, 0, 4096, 4096, false);
+	send_dout(f, 2, ttt, 1, 8192, 4096, true);
+	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
+	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_R2T);
+	assert_int_equal(get_be32(bhs + 36), 1);
+	assert_int_equal(get_be32(bhs + 40), 12288);
+	assert_int_equal(get_be32(bhs + 44), 4096);
+	send_dout(f, 2, get_be32(bhs + 20), 0, 12288, 4096, true);
+	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
+	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_SCSI_RSP);
+	assert_int_equal(get_be32(bhs + 16), 2);
+	assert_int_equal(bhs[3], SCSI_STATUS_GOOD);
+	assert_int_equal(bhs[1] & (ISCSI_RSP_FLAG_OVERFLOW | ISCSI_RSP_FLAG_UNDERFLOW), 0);
+
+	/* READ(10) back with EDTL 512 bytes more than the CDB: underflow */
+	send_cmd(f, ISCSI_CMD_FLAG_READ | ISCSI_FLAG_FINAL | 1, 3, 3, 16384 + 512, 0x28, 0, 32,
+		 NULL, 0);
+	for (;;) {
+		assert_int_equal(recv_pdu_raw(f, bhs, rbuf + total, sizeof(rbuf) - total, &dsl), 0);
+		assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_DATA_IN);
+		/* 11.7.2: at most the initiator's MRDSL, DataSN in order, F at the
+		 * end of each MaxBurstLength sequence */
+		assert_true(dsl <= 4096);
+		assert_int_equal(get_be32(bhs + 36), datasn++);
+		assert_int_equal(get_be32(bhs + 40), total);
+		total += dsl;
+		assert_int_equal(!!(bhs[1] & ISCSI_FLAG_FINAL), total % 8192 == 0);
+		if (bhs[1] & ISCSI_DATAIN_FLAG_STATUS)
+			break;
+	}
+	assert_int_equal(total, 16384);
+	assert_memory_equal(rbuf, wbuf, sizeof(wbuf));
+	/* phase collapse: status and residual in the last Data-In (11.4.5) */
+	assert_int_equal(bhs[3], SCSI_STATUS_GOOD);
+	assert_true(bhs[1] & ISCSI_RSP_FLAG_UNDERFLOW);
+	assert_int_equal(get_be32(bhs + 44), 512);
+	close(f->fd);
+	pump(f, 10);
+}
+
+static void rfc7143_4_2_2_1_out_of_order_commands_wait_for_the_gap(void **state)
+{
+	struct fx *f = *state;
+
+	login(f);
+	send_nop(f, false, 0x21, 2, "second"); /* ahead of ExpCmdSN: held */
+	send_nop(f, false, 0x20, 1, "first");
+	expect_nop_in(f, 0x20, "first");
+	expect_nop_in(f, 0x21, "second");
+	close(f->fd);
+	pump(f, 10);
+}
+
+static void rfc7143_4_2_2_1_cmdsn_outside_window_silently_ignored(void **state)
+{
+	struct fx *f = *state;
+
+	login(f);
+	send_nop(f, false, 0x30, max_cmdsn + 1, "toohigh");
+	send_nop(f, false, 0x31, 0, "toolow");
+	send_nop(f, true, 0x32, 1, "immediate");
+	/* the first answer is the immediate ping: the others were ignored and
+	 * the session is still up */
+	expect_nop_in(f, 0x32, "immediate");
+	send_nop(f, false, 0x33, 1, "inwindow");
+	expect_nop_in(f, 0x33, "inwindow");
+	close(f->fd);
+	pump(f, 10);
+}
+
+static void rfc7143_11_17_unknown_opcode_rejected_session_lives(void **state)
+{
+	struct fx *f = *state;
+	uint8_t b[ISCSI_BHS_LEN] = {0x1c | ISCSI_OP_IMMEDIATE, ISCSI_FLAG_FINAL};
+	uint8_t bhs[48], data[48];
+	uint32_t dsl;
+
+	login(f);
+	send_raw(f, b, NULL, 0);
+	assert_int_equal(recv_pdu_raw(f, bhs, data, sizeof(data), &dsl), 0);
+	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_REJECT);
+	assert_int_equal(bhs[2], ISCSI_REJECT_CMD_NOT_SUPPORTED);
+	assert_int_equal(dsl, ISCSI_BHS_LEN); /* the rejected header comes back */
+	assert_int_equal(data[0] & ISCSI_OPCODE_MASK, 0x1c);
+	send_nop(f, true, 0x40, 1, "alive");
+	expect_nop_in(f, 0x40, "alive");
+	close(f->fd);
+	pump(f, 10);
+}
+
+static void rfc7143_11_3_immediate_data_over_first_burst_rejected(void **state)
+{
+	struct fx *f = *state;
+	uint8_t bhs[48];
+
+	login(f);
+	/* 8192 immediate bytes > FirstBurstLength 4096 (MRDSL allows 256 KiB) */
+	send_cmd(f, ISCSI_CMD_FLAG_WRITE | ISCSI_FLAG_FINAL | 1, 0x50, 1, 8192, 0x2a, 0, 16, wbuf,
+		 8192);
+	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
+	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_REJECT);
+	assert_int_equal(bhs[2], ISCSI_REJECT_PROTOCOL_ERROR);
+	/* its CmdSN was consumed: the next command (CmdSN 2) runs */
+	send_nop(f, false, 0x51, 2, "next");
+	expect_nop_in(f, 0x51, "next");
+	close(f->fd);
+	pump(f, 10);
+}
+
+static void rfc7143_11_14_logout_closes_session(void **state)
+{
+	struct fx *f = *state;
+	uint8_t b[ISCSI_BHS_LEN] = {ISCSI_OP_LOGOUT_REQ | ISCSI_OP_IMMEDIATE,
+				    ISCSI_FLAG_FINAL | ISCSI_LOGOUT_CLOSE_SESSION};
+	uint8_t bhs[48];
+
+	login(f);
+	put_be32(b + 16, 0x60);
+	put_be32(b + 24, 1);
+	send_raw(f, b, NULL, 0);
+	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
+	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_LOGOUT_RSP);
+	assert_int_equal(get_be32(bhs + 16), 0x60);
+	assert_int_equal(bhs[2], ISCSI_LOGOUT_RSP_OK);
+	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), -1);
+	close(f->fd);
+	pump(f, 10);
+}
+
+static void rfc7143_11_7_1_data_out_sequence_error_closes(void **state)
+{
+	struct fx *f = *state;
+	uint8_t bhs[48];
+
+	login(f);
+	send_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 0x70, 1, 4096, 0x2a, 0, 8, NULL, 0);
+	/* unsolicited Data-Out with DataSN 1 where 0 is due */
+	send_dout(f, 0x70, ISCSI_RSVD_TAG, 1, 0, 4096, true);
+	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), -1);
+	close(f->fd);
+	pump(f, 10);
+}
+
+static int setup(void **state)
+{
+	struct iscsi_settings s = {0};
+
+	iscsi_settings_defaults(&s);
+	s.initial_r2t = false;
+	return fx_setup(state, &s);
+}
+
+static int teardown(void **state)
+{
+	return fx_teardown(state);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(rfc7143_11_8_write_immediate_unsolicited_then_r2t),
+	    cmocka_unit_test(rfc7143_4_2_2_1_out_of_order_commands_wait_for_the_gap),
+	    cmocka_unit_test(rfc7143_4_2_2_1_cmdsn_outside_window_silently_ignored),
+	    cmocka_unit_test(rfc7143_11_17_unknown_opcode_rejected_session_lives),
+	    cmocka_unit_test(rfc7143_11_3_immediate_data_over_first_burst_rejected),
+	    cmocka_unit_test(rfc7143_11_14_logout_closes_session),
+	    cmocka_unit_test(rfc7143_11_7_1_data_out_sequence_error_closes),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
