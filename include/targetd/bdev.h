@@ -35,8 +35,8 @@ struct bdev;
 enum bdev_op {
 	BDEV_OP_READ,
 	BDEV_OP_WRITE,
-	BDEV_OP_FLUSH,        /* make all completed writes durable */
-	BDEV_OP_DISCARD,      /* deallocate range (UNMAP); -EOPNOTSUPP if unsupported */
+	BDEV_OP_FLUSH, /* make all completed writes durable */
+	BDEV_OP_DISCARD, /* deallocate range (UNMAP); -EOPNOTSUPP if unsupported */
 	BDEV_OP_WRITE_ZEROES, /* range reads back as zeroes afterwards */
 };
 
@@ -48,7 +48,7 @@ struct bdev_io {
 	enum bdev_op op;
 	uint32_t flags;
 	uint64_t offset; /* bytes */
-	uint64_t len;    /* bytes; for READ/WRITE must equal the iov total */
+	uint64_t len; /* bytes; for READ/WRITE must equal the iov total */
 	struct iovec *iov;
 	int iovcnt;
 	void (*done)(struct bdev_io *io, int res);
@@ -59,16 +59,16 @@ struct bdev_io {
 };
 
 struct bdev_info {
-	uint64_t size;        /* bytes */
-	uint32_t min_io;      /* logical block size of the medium (512 or 4096); 1 for buffered/mem */
-	uint32_t opt_io;      /* optimal I/O granularity in bytes, 0 unknown */
+	uint64_t size; /* bytes */
+	uint32_t min_io; /* logical block size of the medium (512 or 4096); 1 for buffered/mem */
+	uint32_t opt_io; /* optimal I/O granularity in bytes, 0 unknown */
 	bool is_blockdev;
-	bool direct;          /* O_DIRECT in effect */
+	bool direct; /* O_DIRECT in effect */
 	bool read_only;
-	bool can_discard;     /* BLKDISCARD / PUNCH_HOLE supported */
-	bool volatile_media;  /* contents lost at close (mem) */
-	bool write_cache;     /* the medium has a volatile write cache (FLUSH matters) */
-	uint32_t phys_io;     /* physical block size (BLKPBSZGET), 0 unknown; >= min_io */
+	bool can_discard; /* BLKDISCARD / PUNCH_HOLE supported */
+	bool volatile_media; /* contents lost at close (mem) */
+	bool write_cache; /* the medium has a volatile write cache (FLUSH matters) */
+	uint32_t phys_io; /* physical block size (BLKPBSZGET), 0 unknown; >= min_io */
 };
 
 #define BDEV_OPEN_RDONLY (1u << 0)

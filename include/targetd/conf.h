@@ -13,28 +13,28 @@
 #include <stdint.h>
 
 struct conf_portal {
-	char *host;        /* IPv4/IPv6 literal or name, no brackets */
-	uint16_t port;     /* default 3260 */
-	uint16_t tpgt;     /* portal group tag, default 1 */
-	char *advertise;   /* "addr:port" for SendTargets, or NULL */
+	char *host; /* IPv4/IPv6 literal or name, no brackets */
+	uint16_t port; /* default 3260 */
+	uint16_t tpgt; /* portal group tag, default 1 */
+	char *advertise; /* "addr:port" for SendTargets, or NULL */
 	int line;
 };
 
 struct conf_lun {
 	uint64_t lun;
 	char *path;
-	uint32_t block_size;  /* 512 (default) or 4096 */
-	char *serial;         /* default: stable UUID derived from target name + LUN */
+	uint32_t block_size; /* 512 (default) or 4096 */
+	char *serial; /* default: stable UUID derived from target name + LUN */
 	bool read_only;
-	bool write_cache;     /* default true */
+	bool write_cache; /* default true */
 	int line;
 };
 
 struct conf_target {
-	char *name;           /* iSCSI name (iqn./eui./naa.), validated per RFC 3722/7143 4.2.7 */
-	char **allow;         /* initiator names; n_allow == 0: everyone */
+	char *name; /* iSCSI name (iqn./eui./naa.), validated per RFC 3722/7143 4.2.7 */
+	char **allow; /* initiator names; n_allow == 0: everyone */
 	size_t n_allow;
-	uint16_t *tpgts;      /* portal groups this target is exported on; n == 0: all */
+	uint16_t *tpgts; /* portal groups this target is exported on; n == 0: all */
 	size_t n_tpgts;
 	struct conf_lun *luns;
 	size_t n_luns;
@@ -42,20 +42,20 @@ struct conf_target {
 };
 
 struct conf {
-	char *source;         /* file name, or "command line" */
-	char *state_dir;      /* default /var/lib/targetd */
+	char *source; /* file name, or "command line" */
+	char *state_dir; /* default /var/lib/targetd */
 	/* iSCSI settings: 0 = default (see struct iscsi_settings) */
 	uint32_t max_recv_data_segment_length, first_burst_length, max_burst_length;
 	uint32_t nop_interval_ms, nop_timeout_ms, login_timeout_ms;
 	uint32_t max_connections, max_sessions_per_target;
-	uint32_t max_registrants;  /* PR registrants per LU, default 128 */
+	uint32_t max_registrants; /* PR registrants per LU, default 128 */
 	struct conf_portal *portals;
 	size_t n_portals;
 	struct conf_target *targets;
 	size_t n_targets;
 	/* Added by the conf module (additive): more iSCSI settings, 0 = default. */
 	uint32_t max_outstanding_r2t, cmdsn_window;
-	int log_level;        /* enum util_log_level; 0 = not set (daemon default) */
+	int log_level; /* enum util_log_level; 0 = not set (daemon default) */
 };
 
 /* Parse and validate. Every problem is logged as "path:line: message" (subsys
@@ -71,9 +71,9 @@ void conf_free(struct conf *c);
 /* Every problem conf_load found, in file order (additive, for --check-config
  * and tests). Warnings do not make conf_load fail. */
 struct conf_problem {
-	int line;             /* 0: not tied to a line */
+	int line; /* 0: not tied to a line */
 	bool warning;
-	char *msg;            /* without the "file:line: " prefix */
+	char *msg; /* without the "file:line: " prefix */
 };
 struct conf_problems {
 	struct conf_problem *v;

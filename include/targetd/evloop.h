@@ -24,10 +24,10 @@ struct evl;
 
 typedef void (*evl_fd_cb)(struct evl *evl, int fd, uint32_t events, void *arg);
 
-int evl_create(struct evl **out);            /* 0 or -errno */
-void evl_destroy(struct evl *evl);            /* joins the worker */
-int evl_run(struct evl *evl);                 /* until evl_stop(); 0 or -errno */
-void evl_stop(struct evl *evl);               /* loop thread; run() returns after this batch */
+int evl_create(struct evl **out); /* 0 or -errno */
+void evl_destroy(struct evl *evl); /* joins the worker */
+int evl_run(struct evl *evl); /* until evl_stop(); 0 or -errno */
+void evl_stop(struct evl *evl); /* loop thread; run() returns after this batch */
 
 /* events: EPOLLIN | EPOLLOUT | EPOLLRDHUP ... (level triggered). */
 int evl_fd_add(struct evl *evl, int fd, uint32_t events, evl_fd_cb cb, void *arg);

@@ -19,20 +19,20 @@ struct iscsi_server;
 struct iscsi_settings {
 	/* Target-side limits and proposals (RFC 7143 13.x). 0 = built-in default. */
 	uint32_t max_recv_data_segment_length; /* what we accept; default 256 KiB */
-	uint32_t first_burst_length;           /* default 64 KiB */
-	uint32_t max_burst_length;             /* default 1 MiB */
-	uint32_t max_outstanding_r2t;          /* default 1 (we may offer more) */
-	uint32_t cmdsn_window;                 /* MaxCmdSN - ExpCmdSN + 1; default 128 */
-	bool immediate_data;                   /* default true */
-	bool initial_r2t;                      /* default true */
-	bool allow_digests;                    /* offer CRC32C when the initiator asks; default true */
+	uint32_t first_burst_length; /* default 64 KiB */
+	uint32_t max_burst_length; /* default 1 MiB */
+	uint32_t max_outstanding_r2t; /* default 1 (we may offer more) */
+	uint32_t cmdsn_window; /* MaxCmdSN - ExpCmdSN + 1; default 128 */
+	bool immediate_data; /* default true */
+	bool initial_r2t; /* default true */
+	bool allow_digests; /* offer CRC32C when the initiator asks; default true */
 	/* Timers (ms). */
-	uint32_t nop_interval_ms;              /* target NOP-In keepalive; default 5000; 0 off */
-	uint32_t nop_timeout_ms;               /* no reply -> drop connection; default 15000 */
-	uint32_t login_timeout_ms;             /* whole login phase; default 15000 */
+	uint32_t nop_interval_ms; /* target NOP-In keepalive; default 5000; 0 off */
+	uint32_t nop_timeout_ms; /* no reply -> drop connection; default 15000 */
+	uint32_t login_timeout_ms; /* whole login phase; default 15000 */
 	/* Resource limits. */
-	uint32_t max_connections;              /* total; default 1024 */
-	uint32_t max_sessions_per_target;      /* default 256 */
+	uint32_t max_connections; /* total; default 1024 */
+	uint32_t max_sessions_per_target; /* default 256 */
 };
 
 /* Fills every 0 field of s with the default. */
@@ -73,6 +73,7 @@ struct iscsi_session_info {
 };
 /* Calls fn for each logged-in session. */
 void iscsi_sessions_foreach(struct iscsi_server *srv,
-			    void (*fn)(const struct iscsi_session_info *info, void *arg), void *arg);
+			    void (*fn)(const struct iscsi_session_info *info, void *arg),
+			    void *arg);
 
 #endif

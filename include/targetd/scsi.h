@@ -38,19 +38,20 @@ struct scsi_nexus;
 /* ---- configuration (called by the daemon) -------------------------------- */
 
 struct scsi_lu_params {
-	const char *path;       /* bdev path: block device, file, or "mem:SIZE" */
-	uint32_t block_size;    /* 512 or 4096 */
-	const char *serial;     /* unit serial number (VPD 80h), also names the PR state file */
+	const char *path; /* bdev path: block device, file, or "mem:SIZE" */
+	uint32_t block_size; /* 512 or 4096 */
+	const char *serial; /* unit serial number (VPD 80h), also names the PR state file */
 	bool read_only;
-	bool write_cache;       /* WCE reported in the caching mode page; when false
+	bool write_cache; /* WCE reported in the caching mode page; when false
 	                         * every write is FUA (written through) */
-	const char *vendor;     /* INQUIRY T10 vendor, default "TARGETD " */
-	const char *product;    /* default "VIRTUAL-DISK" */
+	const char *vendor; /* INQUIRY T10 vendor, default "TARGETD " */
+	const char *product; /* default "VIRTUAL-DISK" */
 };
 
 struct scsi_core_params {
-	const char *state_dir;  /* where per-LU state (APTPL) lives */
-	uint32_t max_registrants; /* PR registrant limit per LU (INSUFFICIENT REGISTRATION RESOURCES) */
+	const char *state_dir; /* where per-LU state (APTPL) lives */
+	uint32_t
+	    max_registrants; /* PR registrant limit per LU (INSUFFICIENT REGISTRATION RESOURCES) */
 };
 
 int scsi_core_create(struct evl *evl, const struct scsi_core_params *p, struct scsi_core **out);
@@ -108,7 +109,7 @@ enum scsi_task_attr {
  * derived from it). A transport never allocates more than this per command. */
 #define SCSI_XFER_MAX (8u << 20)
 
-#define SCSI_TASK_F_READ (1u << 0)  /* initiator expects data-in  (iSCSI R bit) */
+#define SCSI_TASK_F_READ (1u << 0) /* initiator expects data-in  (iSCSI R bit) */
 #define SCSI_TASK_F_WRITE (1u << 1) /* initiator sends data-out (iSCSI W bit) */
 
 /*
@@ -134,22 +135,22 @@ enum scsi_task_attr {
 struct scsi_task {
 	/* transport fields */
 	struct scsi_nexus *nexus;
-	uint64_t lun_raw;       /* the 8-byte SAM LUN field as a big-endian number */
+	uint64_t lun_raw; /* the 8-byte SAM LUN field as a big-endian number */
 	uint8_t cdb[SCSI_CDB_MAX];
 	uint8_t cdb_len;
 	enum scsi_task_attr attr;
-	uint32_t flags;         /* SCSI_TASK_F_* */
-	uint64_t tag;           /* transport task tag (ITT), used by TMF ABORT TASK */
-	uint32_t edtl;          /* expected data transfer length */
+	uint32_t flags; /* SCSI_TASK_F_* */
+	uint64_t tag; /* transport task tag (ITT), used by TMF ABORT TASK */
+	uint32_t edtl; /* expected data transfer length */
 	uint8_t *buf;
-	uint32_t buf_alloc;     /* size passed to util_buf_alloc */
+	uint32_t buf_alloc; /* size passed to util_buf_alloc */
 	uint32_t data_out_len;
 	void (*done)(struct scsi_task *task);
 	void *transport_priv;
 
 	/* result fields (valid in done) */
 	uint8_t status;
-	bool aborted;           /* task was aborted by a TMF or PREEMPT AND ABORT:
+	bool aborted; /* task was aborted by a TMF or PREEMPT AND ABORT:
 	                         * the transport sends no SCSI Response for it */
 	uint8_t sense_len;
 	uint32_t data_in_len;
@@ -160,7 +161,7 @@ struct scsi_task {
 	struct {
 		void *p[8];
 		uint64_t u[8];
-		uint64_t bio[40];   /* room for an embedded struct bdev_io */
+		uint64_t bio[40]; /* room for an embedded struct bdev_io */
 	} priv;
 };
 
@@ -180,11 +181,11 @@ enum scsi_tmf_fn {
 };
 
 enum scsi_tmf_resp {
-	SCSI_TMF_COMPLETE,          /* function complete */
-	SCSI_TMF_NO_TASK,           /* ABORT TASK: task not in the task set */
-	SCSI_TMF_NO_LUN,            /* LUN does not exist */
+	SCSI_TMF_COMPLETE, /* function complete */
+	SCSI_TMF_NO_TASK, /* ABORT TASK: task not in the task set */
+	SCSI_TMF_NO_LUN, /* LUN does not exist */
 	SCSI_TMF_NOT_SUPPORTED,
-	SCSI_TMF_REJECTED,          /* not authorized / function rejected */
+	SCSI_TMF_REJECTED, /* not authorized / function rejected */
 };
 
 /*
@@ -201,7 +202,7 @@ struct scsi_tmf_req {
 	struct scsi_nexus *nexus;
 	enum scsi_tmf_fn fn;
 	uint64_t lun_raw;
-	uint64_t ref_tag;           /* ABORT TASK: the tag of the task to abort */
+	uint64_t ref_tag; /* ABORT TASK: the tag of the task to abort */
 	void (*done)(struct scsi_tmf_req *req, enum scsi_tmf_resp resp);
 	void *transport_priv;
 	/* scsi private */

@@ -14,8 +14,7 @@
 #include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 #define UTIL_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define UTIL_MAX(a, b) ((a) > (b) ? (a) : (b))
 
@@ -38,15 +37,15 @@ void util_log_init(const char *progname);
 int util_log_set_debug(const char *csv_subsystems); /* -EINVAL on junk */
 bool util_log_debug_enabled(const char *subsys);
 void util_log(enum util_log_level lvl, const char *subsys, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define log_err(sub, ...) util_log(UTIL_LOG_ERR, sub, __VA_ARGS__)
 #define log_warn(sub, ...) util_log(UTIL_LOG_WARN, sub, __VA_ARGS__)
 #define log_notice(sub, ...) util_log(UTIL_LOG_NOTICE, sub, __VA_ARGS__)
 #define log_info(sub, ...) util_log(UTIL_LOG_INFO, sub, __VA_ARGS__)
-#define log_debug(sub, ...)                                  \
-	do {                                                 \
-		if (util_log_debug_enabled(sub))             \
+#define log_debug(sub, ...)                                         \
+	do {                                                        \
+		if (util_log_debug_enabled(sub))                    \
 			util_log(UTIL_LOG_DEBUG, sub, __VA_ARGS__); \
 	} while (0)
 
@@ -59,36 +58,73 @@ struct util_ratelimit {
 	unsigned printed;
 	unsigned suppressed;
 };
-#define UTIL_RATELIMIT_INIT(ms, n) { .interval_ms = (ms), .burst = (n) }
+#define UTIL_RATELIMIT_INIT(ms, n)                \
+	{                                         \
+		.interval_ms = (ms), .burst = (n) \
+	}
 bool util_ratelimit_ok(struct util_ratelimit *rl); /* true: print this one */
 
 uint64_t util_now_ms(void); /* CLOCK_MONOTONIC */
 uint64_t util_now_ns(void);
 
 /* ---- byte order (wire formats are big endian) ---------------------------- */
-static inline uint16_t get_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static inline uint32_t get_be24(const uint8_t *p) { return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2]; }
+static inline uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+static inline uint32_t get_be24(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
 static inline uint32_t get_be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
-static inline uint64_t get_be64(const uint8_t *p) { return (uint64_t)get_be32(p) << 32 | get_be32(p + 4); }
-static inline void put_be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static inline void put_be24(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 16); p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)v; }
+static inline uint64_t get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+static inline void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+static inline void put_be24(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 16);
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)v;
+}
 static inline void put_be32(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
-static inline void put_be64(uint8_t *p, uint64_t v) { put_be32(p, (uint32_t)(v >> 32)); put_be32(p + 4, (uint32_t)v); }
+static inline void put_be64(uint8_t *p, uint64_t v)
+{
+	put_be32(p, (uint32_t)(v >> 32));
+	put_be32(p + 4, (uint32_t)v);
+}
 
 /* ---- RFC 1982 serial number arithmetic, SERIAL_BITS = 32 (RFC 7143 4.2.2.1) */
 static inline bool sna32_lt(uint32_t a, uint32_t b)
 {
 	return a != b && ((a < b && b - a < (1u << 31)) || (a > b && a - b > (1u << 31)));
 }
-static inline bool sna32_gt(uint32_t a, uint32_t b) { return a != b && !sna32_lt(a, b) && (a - b) != (1u << 31); }
-static inline bool sna32_le(uint32_t a, uint32_t b) { return a == b || sna32_lt(a, b); }
-static inline bool sna32_ge(uint32_t a, uint32_t b) { return a == b || sna32_gt(a, b); }
+static inline bool sna32_gt(uint32_t a, uint32_t b)
+{
+	return a != b && !sna32_lt(a, b) && (a - b) != (1u << 31);
+}
+static inline bool sna32_le(uint32_t a, uint32_t b)
+{
+	return a == b || sna32_lt(a, b);
+}
+static inline bool sna32_ge(uint32_t a, uint32_t b)
+{
+	return a == b || sna32_gt(a, b);
+}
 
 /* ---- aligned data buffers ------------------------------------------------
  * 4 KiB-aligned buffers for the data path (O_DIRECT needs no bounce copy),
@@ -103,7 +139,7 @@ static inline bool sna32_ge(uint32_t a, uint32_t b) { return a == b || sna32_gt(
 void *util_buf_alloc(size_t len); /* NULL if len > UTIL_BUF_MAX or OOM */
 void util_buf_free(void *buf, size_t len);
 size_t util_buf_class(size_t len); /* the real capacity a buffer of len gets */
-void util_buf_pool_trim(void);       /* free all cached buffers (shutdown) */
+void util_buf_pool_trim(void); /* free all cached buffers (shutdown) */
 
 /* ---- durable files --------------------------------------------------------
  * util_file_write_atomic: write data to "<dir>/.<name>.tmp", fsync it, rename
