@@ -208,7 +208,7 @@ static int register_new(struct out_ctx *c, uint64_t sark, bool spec, bool atp)
 	struct newregs nr = {0};
 	struct pr_reg reg;
 	uint16_t rel[64];
-	unsigned nrel;
+	unsigned nrel, rekey[64], n_rekey = 0;
 	int rc = 0;
 
 	memset(&reg, 0, sizeof(reg));
@@ -217,7 +217,25 @@ static int register_new(struct out_ctx *c, uint64_t sark, bool spec, bool atp)
 	pr_itn_from_nexus(&reg.itn, c->who);
 	ports_for(c, atp, rel, &nrel);
 	for (unsigned i = 0; i < nrel && !rc; i++) {
+		int j;
+
 		reg.itn.rel_tport_id = rel[i];
+		/* ALL_TG_PT: "as if the same registration request had been
+		 * received individually through each target port" (6.16.3). Where
+		 * this initiator port is already registered, REGISTER (whose
+		 * RESERVATION KEY is zero here) would conflict (table 67);
+		 * REGISTER AND IGNORE EXISTING KEY re-keys it (table 68). */
+		for (j = 0; j < (int)st->n_regs; j++)
+			if (pr_itn_overlap(&st->regs[j].itn, &reg.itn))
+				break;
+		if (j < (int)st->n_regs) {
+			if (c->sa == PR_OUT_REGISTER) {
+				conflict(c);
+				goto out;
+			}
+			rekey[n_rekey++] = (unsigned)j;
+			continue;
+		}
 		rc = newregs_add(&nr, &reg);
 	}
 	if (spec && !rc) {
@@ -257,6 +275,8 @@ static int register_new(struct out_ctx *c, uint64_t sark, bool spec, bool atp)
 		check(c, PR_R_INSUFFICIENT_REG_RESOURCES);
 		goto out;
 	}
+	for (unsigned i = 0; i < n_rekey; i++)
+		st->regs[rekey[i]].key = sark;
 	for (unsigned i = 0; i < nr.n && !rc; i++)
 		rc = pr_add_reg(st, &nr.r[i]);
 out:

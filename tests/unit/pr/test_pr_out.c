@@ -156,6 +156,22 @@ static void spc4_6_16_3_all_tg_pt_registers_every_target_port(void **state)
 	assert_non_null(reg_of(st, &NA));
 }
 
+static void spc4_6_16_3_all_tg_pt_with_a_port_already_registered(void **state)
+{
+	struct pr_state *st = *state;
+
+	expect_good(prout(st, &NA2, PR_OUT_REGISTER, 0, 0, 0x2, 0));
+	/* REGISTER through port 1 with ALL_TG_PT: as if sent through port 2
+	 * too, where the nexus is registered and the key (0) mismatches */
+	expect_conflict(prout(st, &NA, PR_OUT_REGISTER, 0, 0, 0xa, F_ALL_TG_PT));
+	assert_null(reg_of(st, &NA));
+	/* REGISTER AND IGNORE EXISTING KEY re-keys port 2, registers port 1 */
+	expect_good(prout(st, &NA, PR_OUT_REGISTER_AND_IGNORE, 0, 0, 0xa, F_ALL_TG_PT));
+	assert_int_equal(st->n_regs, 2);
+	assert_int_equal(reg_of(st, &NA)->key, 0xa);
+	assert_int_equal(reg_of(st, &NA2)->key, 0xa);
+}
+
 static void spc4_6_16_3_spec_i_pt_registers_each_transportid(void **state)
 {
 	struct pr_state *st = *state;
@@ -1037,6 +1053,7 @@ int main(void)
 	    T(spc4_5_13_7_t69_riek_spec_i_pt_invalid_field_in_param),
 	    T(spc4_6_16_3_spec_i_pt_on_reserve_invalid_field_in_param),
 	    T(spc4_6_16_3_all_tg_pt_registers_every_target_port),
+	    T(spc4_6_16_3_all_tg_pt_with_a_port_already_registered),
 	    T(spc4_6_16_3_spec_i_pt_registers_each_transportid),
 	    T(spc4_6_16_3_spec_i_pt_all_or_nothing_if_one_is_registered),
 	    T(spc4_5_13_7_spec_i_pt_insufficient_resources_registers_none),
