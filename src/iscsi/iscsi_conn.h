@@ -186,6 +186,10 @@ void iscsi_sess_update_window(struct iscsi_conn *c);
 void iscsi_sess_sequence(struct iscsi_conn *c, struct iscsi_cmd *cmd);
 void iscsi_conn_session_info(struct iscsi_conn *c, struct iscsi_session_info *info);
 
+/* ---- iscsi_settings.c (pure) ------------------------------------------------ */
+/* Numeric defaults and RFC ranges only; booleans as given. */
+void iscsi_settings_numeric_defaults(struct iscsi_settings *s);
+
 /* ---- iscsi_cmdsn.c (pure) ------------------------------------------------ */
 enum iscsi_cmdsn_verdict {
 	ISCSI_CMDSN_NOW, /* == ExpCmdSN: execute and advance */

@@ -516,8 +516,8 @@ static void nego_one(struct iscsi_nego *n, const struct key_def *d, const char *
 	}
 }
 
-int iscsi_nego_process(struct iscsi_nego *n, const struct iscsi_kv *kv, size_t nkv,
-		       struct iscsi_textbuf *reply)
+static int nego_process(struct iscsi_nego *n, const struct iscsi_kv *kv, size_t nkv,
+			struct iscsi_textbuf *reply)
 {
 	int st;
 
@@ -553,12 +553,21 @@ int iscsi_nego_process(struct iscsi_nego *n, const struct iscsi_kv *kv, size_t n
 		n->seen |= 1ull << (d - key_table);
 		nego_one(n, d, kv[i].val, reply);
 	}
-	/* 13.14: FirstBurstLength never exceeds MaxBurstLength */
-	if (n->p->first_burst > n->p->max_burst)
-		n->p->first_burst = n->p->max_burst;
 	if (reply->overflow) /* bounded reply: reject rather than grow */
 		return ISCSI_LOGIN_STATUS_INITIATOR_ERROR;
 	return 0;
+}
+
+int iscsi_nego_process(struct iscsi_nego *n, const struct iscsi_kv *kv, size_t nkv,
+		       struct iscsi_textbuf *reply)
+{
+	int st = nego_process(n, kv, nkv, reply);
+
+	/* 13.14: FirstBurstLength never exceeds MaxBurstLength, whatever order
+	 * the keys came in and even when the request failed half way */
+	if (n->p->first_burst > n->p->max_burst)
+		n->p->first_burst = n->p->max_burst;
+	return st;
 }
 
 void iscsi_nego_declare(struct iscsi_nego *n, struct iscsi_textbuf *reply)
