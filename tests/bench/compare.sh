@@ -211,7 +211,7 @@ start_tgt() { # column
 	local T="tgtadm -C $ctl --lld iscsi"
 	for kind in ${LUS//,/ }; do
 		tid=$((tid + 1))
-		local iqn=$IQN_BASE:tgt-$col-$kind
+		local iqn=$IQN_BASE:tgt-${col,,}-$kind
 		$T --op new --mode target --tid $tid -T "$iqn"
 		TGT_NTID[$col]=$tid
 		case $kind in
@@ -234,12 +234,19 @@ start_tgt() { # column
 	log "tgtd ($col) pid ${PID[$col]} port $port control $ctl"
 }
 
+# targetd's readiness line; fails at once (exit status 2 stops wait_for) if it died.
+ready_or_dead() {
+	grep -q "ready, listening on" "$2" && return 0
+	kill -0 "$1" 2>/dev/null || { log "targetd exited during startup"; return 0; }
+	return 1
+}
+
 start_targetd() { # column
 	local col=$1 port kind args=()
 	port=$(free_port)
 	mkdir -p "$WORK/state-$col"
 	for kind in ${LUS//,/ }; do
-		local iqn=$IQN_BASE:targetd-$col-$kind
+		local iqn=$IQN_BASE:targetd-${col,,}-$kind
 		case $kind in
 		mem) args+=(--export "$iqn=mem:$SIZE") ;;
 		file) args+=(--export "$iqn=$FILE_IMG") ;;
@@ -252,8 +259,12 @@ start_targetd() { # column
 	PID[$col]=$!
 	PIDS+=("${PID[$col]}")
 	# Readiness: the daemon's own line, never a fixed sleep.
-	wait_for 15 grep -q "ready, listening on" "$OUT/targetd-$col.log" ||
-		{ log "targetd ($col) did not become ready"; cat "$OUT/targetd-$col.log" >&2; exit 1; }
+	if ! wait_for 15 ready_or_dead "${PID[$col]}" "$OUT/targetd-$col.log" ||
+		! grep -q "ready, listening on" "$OUT/targetd-$col.log"; then
+		log "targetd ($col) did not become ready"
+		cat "$OUT/targetd-$col.log" >&2
+		exit 1
+	fi
 	log "targetd ($col) pid ${PID[$col]} port $port"
 }
 

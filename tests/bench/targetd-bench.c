@@ -721,6 +721,7 @@ int main(int argc, char **argv)
 		if (poll_once(pfd, 100))
 			return 1;
 	}
+	rc = g_errors_total || count_state(SS_DEAD) ? 1 : 0;
 	report(elapsed, cpu1 - cpu0, have_cpu,
 	       elapsed > 0 ? (double)(self1 - self0) / 1e4 / elapsed : 0);
 	for (int i = 0; i < g_n_sess; i++) {
@@ -742,5 +743,5 @@ int main(int argc, char **argv)
 	free(g_lus);
 	free(g_sess);
 	free(pfd);
-	return g_errors_total || count_state(SS_DEAD) ? 1 : 0;
+	return rc;
 }
