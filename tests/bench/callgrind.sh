@@ -42,16 +42,21 @@ fi
 KEEP=1
 if [ -z "$OUT" ]; then OUT=$(mktemp -d /tmp/targetd-callgrind.XXXXXX); KEEP=0; fi
 mkdir -p "$OUT"
-PID=''
+PID='' CTL=''
 cleanup() {
 	local rc=$?
 	set +e
 	if [ -n "$PID" ]; then
+		if [ -n "$CTL" ]; then # tgtd ignores SIGTERM while it has targets
+			tgtadm -C "$CTL" --lld iscsi --op delete --mode target --tid 1 --force
+			tgtadm -C "$CTL" --op delete --mode system
+		fi >/dev/null 2>&1
 		kill -TERM "$PID" 2>/dev/null
 		for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$PID" 2>/dev/null
 		wait "$PID" 2>/dev/null
 	fi
+	[ -z "$CTL" ] || rm -f "/var/run/tgtd/socket.$CTL" "/var/run/tgtd/socket.$CTL.lock"
 	[ "$KEEP" = 1 ] || rm -rf "$OUT"
 	exit $rc
 }
@@ -67,7 +72,7 @@ if [ "$IMPL" = tgt ]; then
 	ctl=$((1000 + RANDOM % 30000))
 	while [ -e /var/run/tgtd/socket.$ctl ]; do ctl=$((ctl + 1)); done
 	"${VG[@]}" tgtd -f --iscsi portal=127.0.0.1:$port -C $ctl >"$OUT/target.log" 2>&1 &
-	PID=$!
+	PID=$! CTL=$ctl
 	wait_for 60 tgtadm -C $ctl --op show --mode sys >/dev/null 2>&1
 	T="tgtadm -C $ctl --lld iscsi"
 	$T --op new --mode target --tid 1 -T $IQN
