@@ -46,6 +46,11 @@ struct scsi_lu_params {
 	                         * every write is FUA (written through) */
 	const char *vendor; /* INQUIRY T10 vendor, default "TARGETD " */
 	const char *product; /* default "VIRTUAL-DISK" */
+	/* The LU's APTPL state file (<state_dir>/pr-<serial>.state) does not
+	 * load: start with no persistent reservations, log it loudly and move
+	 * the file aside (.corrupt-<time>) instead of failing scsi_lu_create.
+	 * conf: pr_state = ignore in [lun]. */
+	bool pr_ignore_state;
 };
 
 struct scsi_core_params {
@@ -58,7 +63,10 @@ int scsi_core_create(struct evl *evl, const struct scsi_core_params *p, struct s
 /* Destroy after all tasks completed and all nexuses were put. */
 void scsi_core_destroy(struct scsi_core *core);
 
-/* Opens the backing device (blocking). Logs the reason on failure. */
+/* Opens the backing device and loads the LU's APTPL state file, if any
+ * (blocking). A state file that does not decode fails with -EINVAL and a
+ * message naming file, line and problem (unless pr_ignore_state). Logs the
+ * reason on failure. */
 int scsi_lu_create(struct scsi_core *core, const struct scsi_lu_params *p, struct scsi_lu **out);
 int scsi_target_create(struct scsi_core *core, const char *name, struct scsi_target **out);
 int scsi_target_add_port(struct scsi_target *t, uint16_t tpgt, uint16_t rel_port_id);

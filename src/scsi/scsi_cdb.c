@@ -4,9 +4,10 @@
  * CDB length, CDB usage data (SPC-4 6.35.3: the bits a CDB may set; reserved
  * bits set -> INVALID FIELD IN CDB with a field pointer, SPC-4 4.5.2.4.2),
  * data direction, persistent reservation class and handler. Read by
- * scsi_cdb_lookup()/scsi_cdb_check(); later also by REPORT SUPPORTED
- * OPERATION CODES. PERSISTENT RESERVE IN/OUT (5Eh/5Fh) are not in the table
- * yet, so they answer INVALID COMMAND OPERATION CODE.
+ * scsi_cdb_lookup()/scsi_cdb_check() and by REPORT SUPPORTED OPERATION
+ * CODES. The persistent reservation class of each row is the row of the
+ * conflict table in pr_access.c (SPC-4 5.13.1 table 65, SBC-4 4.17 table 13),
+ * placed deliberately for every command.
  */
 #include "scsi_priv.h"
 #include "targetd/util.h"
@@ -21,45 +22,64 @@
 
 /* clang-format off */
 static const struct scsi_cmd cmds[] = {
-	{ 0x00, -1, 6, SCSI_DIR_NONE, SCSI_PRC_ALLOWED, 0, "TEST UNIT READY",
+	{ 0x00, -1, 6, SCSI_DIR_NONE, PR_CLASS_TUR, 0, "TEST UNIT READY",
 	  scsi_spc_test_unit_ready, { 0xff, 0, 0, 0, 0, 0 } },
-	{ 0x03, -1, 6, SCSI_DIR_IN, SCSI_PRC_ALLOWED, SCSI_CMD_F_NO_LU | SCSI_CMD_F_NO_UA,
+	{ 0x03, -1, 6, SCSI_DIR_IN, PR_CLASS_ALWAYS, SCSI_CMD_F_NO_LU | SCSI_CMD_F_NO_UA,
 	  "REQUEST SENSE", scsi_spc_request_sense, { 0xff, 0x01, 0, 0, 0xff, 0 } },
-	{ 0x08, -1, 6, SCSI_DIR_IN, SCSI_PRC_READ, 0, "READ(6)", scsi_sbc_rw,
+	{ 0x08, -1, 6, SCSI_DIR_IN, PR_CLASS_READ, 0, "READ(6)", scsi_sbc_rw,
 	  { 0xff, 0x1f, 0xff, 0xff, 0xff, 0 } },
-	{ 0x0a, -1, 6, SCSI_DIR_OUT, SCSI_PRC_WRITE, 0, "WRITE(6)", scsi_sbc_rw,
+	{ 0x0a, -1, 6, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE(6)", scsi_sbc_rw,
 	  { 0xff, 0x1f, 0xff, 0xff, 0xff, 0 } },
-	{ 0x12, -1, 6, SCSI_DIR_IN, SCSI_PRC_ALLOWED, SCSI_CMD_F_NO_LU | SCSI_CMD_F_NO_UA,
+	{ 0x12, -1, 6, SCSI_DIR_IN, PR_CLASS_ALWAYS, SCSI_CMD_F_NO_LU | SCSI_CMD_F_NO_UA,
 	  "INQUIRY", scsi_spc_inquiry, { 0xff, 0x01, 0xff, 0xff, 0xff, 0 } },
-	{ 0x1a, -1, 6, SCSI_DIR_IN, SCSI_PRC_ALLOWED, 0, "MODE SENSE(6)", scsi_spc_mode_sense,
+	/* SPC-2 7.21 / 7.17: RESERVE(6), RELEASE(6); byte 1 bits 4:1 are
+	 * obsolete third-party/extent fields, 3RDPTY and LONGID not supported */
+	{ 0x16, -1, 6, SCSI_DIR_NONE, PR_CLASS_SPC2_RESERVE, 0, "RESERVE(6)", scsi_spc2_reserve,
+	  { 0xff, 0, 0, 0, 0, 0 } },
+	{ 0x17, -1, 6, SCSI_DIR_NONE, PR_CLASS_SPC2_RELEASE, 0, "RELEASE(6)", scsi_spc2_release,
+	  { 0xff, 0, 0, 0, 0, 0 } },
+	{ 0x1a, -1, 6, SCSI_DIR_IN, PR_CLASS_READ_INFO, 0, "MODE SENSE(6)", scsi_spc_mode_sense,
 	  { 0xff, 0x08, 0xff, 0xff, 0xff, 0 } },
-	{ 0x1b, -1, 6, SCSI_DIR_NONE, SCSI_PRC_CONFLICT, 0, "START STOP UNIT",
+	{ 0x1b, -1, 6, SCSI_DIR_NONE, PR_CLASS_CONTROL, 0, "START STOP UNIT",
 	  scsi_spc_start_stop_unit, { 0xff, 0x01, 0, 0x0f, 0xf7, 0 } },
-	{ 0x25, -1, 10, SCSI_DIR_IN, SCSI_PRC_ALLOWED, 0, "READ CAPACITY(10)",
+	{ 0x25, -1, 10, SCSI_DIR_IN, PR_CLASS_INFO, 0, "READ CAPACITY(10)",
 	  scsi_sbc_read_capacity10, { 0xff, 0, LBA4, 0, 0, 0x01, 0 } },
-	{ 0x28, -1, 10, SCSI_DIR_IN, SCSI_PRC_READ, 0, "READ(10)", scsi_sbc_rw,
+	{ 0x28, -1, 10, SCSI_DIR_IN, PR_CLASS_READ, 0, "READ(10)", scsi_sbc_rw,
 	  { 0xff, RW_B1, LBA4, 0x1f, 0xff, 0xff, 0 } },
-	{ 0x2a, -1, 10, SCSI_DIR_OUT, SCSI_PRC_WRITE, 0, "WRITE(10)", scsi_sbc_rw,
+	{ 0x2a, -1, 10, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE(10)", scsi_sbc_rw,
 	  { 0xff, WR_B1, LBA4, 0x1f, 0xff, 0xff, 0 } },
-	{ 0x35, -1, 10, SCSI_DIR_NONE, SCSI_PRC_WRITE, 0, "SYNCHRONIZE CACHE(10)",
+	{ 0x35, -1, 10, SCSI_DIR_NONE, PR_CLASS_WRITE, 0, "SYNCHRONIZE CACHE(10)",
 	  scsi_sbc_sync_cache, { 0xff, 0x06, LBA4, 0x1f, 0xff, 0xff, 0 } },
-	{ 0x5a, -1, 10, SCSI_DIR_IN, SCSI_PRC_ALLOWED, 0, "MODE SENSE(10)", scsi_spc_mode_sense,
+	/* SPC-2 7.22 / 7.18: RESERVE(10), RELEASE(10) without 3RDPTY/LONGID */
+	{ 0x56, -1, 10, SCSI_DIR_NONE, PR_CLASS_SPC2_RESERVE, 0, "RESERVE(10)", scsi_spc2_reserve,
+	  { 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0 } },
+	{ 0x57, -1, 10, SCSI_DIR_NONE, PR_CLASS_SPC2_RELEASE, 0, "RELEASE(10)", scsi_spc2_release,
+	  { 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0 } },
+	{ 0x5a, -1, 10, SCSI_DIR_IN, PR_CLASS_READ_INFO, 0, "MODE SENSE(10)", scsi_spc_mode_sense,
 	  { 0xff, 0x18, 0xff, 0xff, 0, 0, 0, 0xff, 0xff, 0 } },
-	{ 0x88, -1, 16, SCSI_DIR_IN, SCSI_PRC_READ, 0, "READ(16)", scsi_sbc_rw,
+	/* SPC-4 6.15.1: PERSISTENT RESERVE IN, SERVICE ACTION (byte 1 bits 4:0,
+	 * checked by pr_in), ALLOCATION LENGTH bytes 7-8 */
+	{ 0x5e, -1, 10, SCSI_DIR_IN, PR_CLASS_INFO, 0, "PERSISTENT RESERVE IN", scsi_pr_in,
+	  { 0xff, 0x1f, 0, 0, 0, 0, 0, 0xff, 0xff, 0 } },
+	/* SPC-4 6.16.1: PERSISTENT RESERVE OUT, SERVICE ACTION, SCOPE/TYPE
+	 * (byte 2), PARAMETER LIST LENGTH bytes 5-8 */
+	{ 0x5f, -1, 10, SCSI_DIR_OUT, PR_CLASS_PR_OUT, 0, "PERSISTENT RESERVE OUT", scsi_pr_out,
+	  { 0xff, 0x1f, 0xff, 0, 0, 0xff, 0xff, 0xff, 0xff, 0 } },
+	{ 0x88, -1, 16, SCSI_DIR_IN, PR_CLASS_READ, 0, "READ(16)", scsi_sbc_rw,
 	  { 0xff, RW_B1, LBA8, LBA4, 0x1f, 0 } },
-	{ 0x8a, -1, 16, SCSI_DIR_OUT, SCSI_PRC_WRITE, 0, "WRITE(16)", scsi_sbc_rw,
+	{ 0x8a, -1, 16, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE(16)", scsi_sbc_rw,
 	  { 0xff, WR_B1, LBA8, LBA4, 0x1f, 0 } },
-	{ 0x91, -1, 16, SCSI_DIR_NONE, SCSI_PRC_WRITE, 0, "SYNCHRONIZE CACHE(16)",
+	{ 0x91, -1, 16, SCSI_DIR_NONE, PR_CLASS_WRITE, 0, "SYNCHRONIZE CACHE(16)",
 	  scsi_sbc_sync_cache, { 0xff, 0x06, LBA8, LBA4, 0x1f, 0 } },
-	{ 0x9e, 0x10, 16, SCSI_DIR_IN, SCSI_PRC_ALLOWED, 0, "READ CAPACITY(16)",
+	{ 0x9e, 0x10, 16, SCSI_DIR_IN, PR_CLASS_INFO, 0, "READ CAPACITY(16)",
 	  scsi_sbc_read_capacity16, { 0xff, 0x1f, LBA8, LBA4, 0x01, 0 } },
-	{ 0xa0, -1, 12, SCSI_DIR_IN, SCSI_PRC_ALLOWED, SCSI_CMD_F_NO_LU | SCSI_CMD_F_NO_UA,
+	{ 0xa0, -1, 12, SCSI_DIR_IN, PR_CLASS_ALWAYS, SCSI_CMD_F_NO_LU | SCSI_CMD_F_NO_UA,
 	  "REPORT LUNS", scsi_spc_report_luns, { 0xff, 0, 0xff, 0, 0, 0, LBA4, 0, 0 } },
-	{ 0xa3, 0x0c, 12, SCSI_DIR_IN, SCSI_PRC_ALLOWED, 0, "REPORT SUPPORTED OPERATION CODES",
+	{ 0xa3, 0x0c, 12, SCSI_DIR_IN, PR_CLASS_READ_INFO, 0, "REPORT SUPPORTED OPERATION CODES",
 	  scsi_spc_report_opcodes, { 0xff, 0x1f, 0x87, 0xff, 0xff, 0xff, LBA4, 0, 0 } },
-	{ 0xa8, -1, 12, SCSI_DIR_IN, SCSI_PRC_READ, 0, "READ(12)", scsi_sbc_rw,
+	{ 0xa8, -1, 12, SCSI_DIR_IN, PR_CLASS_READ, 0, "READ(12)", scsi_sbc_rw,
 	  { 0xff, RW_B1, LBA4, LBA4, 0x1f, 0 } },
-	{ 0xaa, -1, 12, SCSI_DIR_OUT, SCSI_PRC_WRITE, 0, "WRITE(12)", scsi_sbc_rw,
+	{ 0xaa, -1, 12, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE(12)", scsi_sbc_rw,
 	  { 0xff, WR_B1, LBA4, LBA4, 0x1f, 0 } },
 };
 /* clang-format on */

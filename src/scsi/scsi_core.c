@@ -61,6 +61,7 @@ void scsi_core_destroy(struct scsi_core *core)
 		core->lus = lu->next;
 		if (lu->bdev)
 			bdev_close(lu->bdev);
+		scsi_pr_lu_fini(lu);
 		free(lu->path);
 		free(lu->serial);
 		free(lu);
@@ -116,6 +117,12 @@ int scsi_lu_create(struct scsi_core *core, const struct scsi_lu_params *p, struc
 	}
 	lu->read_only = p->read_only || bi->read_only;
 	lu->nblocks = bi->size / lu->block_size;
+	rc = scsi_pr_lu_init(lu, p);
+	if (rc) {
+		scsi_pr_lu_fini(lu);
+		bdev_close(lu->bdev);
+		goto fail;
+	}
 	lu->next = core->lus;
 	core->lus = lu;
 	*out = lu;

@@ -40,18 +40,26 @@ struct scsi_nexus *scsi_nexus_get(struct scsi_target *t, const char *initiator_n
 	nx->refs = 1;
 	nx->next = t->nexuses;
 	t->nexuses = nx;
+	/* SPC-4 5.13.11: PR unit attentions established for this I_T nexus
+	 * while it did not exist yet */
+	scsi_pr_nexus_created(nx);
 	return nx;
 }
 
-/* The state (pending UAs, later PR identity) is kept by value after the last
+/* The state (pending UAs, PR identity) is kept by value after the last
  * reference is dropped, so a re-login of the same initiator port finds it.
  * A session ending is not reported as I_T NEXUS LOSS here: the iSCSI logout
  * is orderly (SAM-5 6.3.4 applies to a nexus lost by the transport; an
- * I_T NEXUS RESET TMF queues 29/07 explicitly). */
+ * I_T NEXUS RESET TMF queues 29/07 explicitly). It does end the I_T nexus,
+ * which releases its SPC-2 reservations (SPC-2 5.5.1); persistent
+ * reservations stay (SPC-4 5.13.1). */
 void scsi_nexus_put(struct scsi_nexus *nx)
 {
-	if (nx && nx->refs)
-		nx->refs--;
+	if (!nx || !nx->refs)
+		return;
+	if (--nx->refs == 0)
+		for (struct scsi_itl *i = nx->itls; i; i = i->next)
+			scsi_spc2_release_lu(i->lu, nx);
 }
 
 static struct scsi_itl *itl_get(struct scsi_nexus *nx, struct scsi_lu *lu)
@@ -72,7 +80,7 @@ static struct scsi_itl *itl_get(struct scsi_nexus *nx, struct scsi_lu *lu)
 	return i;
 }
 
-void scsi_ua_add(struct scsi_nexus *nx, struct scsi_lu *lu, enum scsi_reason r)
+static void ua_add(struct scsi_nexus *nx, struct scsi_lu *lu, enum scsi_reason r, bool keep)
 {
 	struct scsi_itl *i = itl_get(nx, lu);
 
@@ -82,7 +90,7 @@ void scsi_ua_add(struct scsi_nexus *nx, struct scsi_lu *lu, enum scsi_reason r)
 		/* SAM-5 5.14: a pending power on UA subsumes every later
 		 * condition (the initiator rediscovers everything after it);
 		 * the same condition is not queued twice */
-		if (i->ua[k] == r || i->ua[k] == SR_UA_POWER_ON)
+		if (i->ua[k] == r || (!keep && i->ua[k] == SR_UA_POWER_ON))
 			return;
 	}
 	if (i->nua == SCSI_UA_QUEUE) {
@@ -92,6 +100,16 @@ void scsi_ua_add(struct scsi_nexus *nx, struct scsi_lu *lu, enum scsi_reason r)
 		i->nua--;
 	}
 	i->ua[i->nua++] = (uint8_t)r;
+}
+
+void scsi_ua_add(struct scsi_nexus *nx, struct scsi_lu *lu, enum scsi_reason r)
+{
+	ua_add(nx, lu, r, false);
+}
+
+void scsi_ua_add_keep(struct scsi_nexus *nx, struct scsi_lu *lu, enum scsi_reason r)
+{
+	ua_add(nx, lu, r, true);
 }
 
 enum scsi_reason scsi_ua_peek(struct scsi_nexus *nx, struct scsi_lu *lu, bool clear)

@@ -10,6 +10,7 @@
 #include "scsi_reason.h"
 #include "targetd/bdev.h"
 #include "targetd/evloop.h"
+#include "targetd/pr.h"
 #include "targetd/scsi.h"
 
 #define SCSI_LOG "scsi"
@@ -50,6 +51,29 @@ struct scsi_target {
 	struct scsi_nexus *nexuses;
 };
 
+/* A unit attention waiting for an I_T nexus that has no scsi_nexus yet
+ * (a registrant not logged in since the daemon started, SPC-4 5.13.11:
+ * it sees the UA when it logs in). Picked up by scsi_nexus_get(). */
+struct scsi_pr_pua {
+	struct scsi_pr_pua *next;
+	struct pr_itn itn;
+	uint8_t reason; /* enum scsi_reason */
+};
+
+/* The one PERSISTENT RESERVE OUT of an LU in flight (SPC-4 5.13: PROUTs of
+ * an LU are serialised here; later ones queue behind it). */
+struct scsi_pr_op {
+	struct scsi_lu *lu;
+	struct scsi_task *task;
+	struct pr_state next; /* the state to commit */
+	struct pr_effects fx;
+	struct evl_job job; /* APTPL write or remove on the worker */
+	char *text; /* encoding of next (APTPL on) or NULL (remove the file) */
+	size_t text_len;
+	uint32_t aborts; /* PREEMPT AND ABORT: aborted tasks still running */
+	struct evl_defer done_defer; /* completes task after the aborted ones */
+};
+
 struct scsi_lu {
 	struct scsi_core *core;
 	struct scsi_lu *next;
@@ -69,6 +93,20 @@ struct scsi_lu {
 	uint32_t n_enabled;
 	uint32_t n_ordered;
 	struct scsi_task *dormant_head, *dormant_tail;
+
+	/* persistent reservations (scsi_pr_*.c) */
+	struct pr_state pr; /* committed: access checks and PR IN read it */
+	struct scsi_task *prout_head, *prout_tail; /* PROUTs waiting (FIFO) */
+	bool prout_busy; /* op below in flight */
+	struct scsi_pr_op op;
+	struct evl_defer prout_defer; /* runs the PROUT queue */
+	struct scsi_pr_pua *pua; /* UAs for nexuses not created yet */
+	unsigned npua;
+	char *pr_file; /* state file name in core->state_dir */
+	char *pr_text; /* content of that file, NULL if there is none */
+	size_t pr_text_len;
+	/* SPC-2 RESERVE(6)/(10) holder (SPC-2 5.5.1, 7.21), NULL if none */
+	struct scsi_nexus *spc2_holder;
 };
 
 /* Per (I_T nexus, LU) state: pending unit attentions (SAM-5 5.14: a UA is
@@ -111,7 +149,9 @@ struct scsi_tpriv {
 	bool aborted;
 	bool enabled; /* counted in lu->n_enabled */
 	bool dormant; /* queued on lu->dormant_* */
-	struct scsi_task *dnext;
+	bool pr_abort; /* aborted by the LU's PREEMPT AND ABORT in flight */
+	bool pr_queued; /* on the LU's PROUT queue */
+	struct scsi_task *dnext; /* dormant queue, or the LU's PROUT queue */
 	struct bdev_io bio;
 };
 
@@ -131,14 +171,6 @@ enum scsi_dir {
 	SCSI_DIR_OUT
 };
 
-/* SPC-4 5.9 table 64-style classes for the persistent reservation conflict
- * table (filled in by the pr engine later). */
-enum scsi_pr_class {
-	SCSI_PRC_ALLOWED, /* allowed in every reservation type (INQUIRY, ...) */
-	SCSI_PRC_READ, /* medium read */
-	SCSI_PRC_WRITE, /* medium write */
-	SCSI_PRC_CONFLICT, /* conflicts with any reservation held by another */
-};
 
 #define SCSI_CMD_F_NO_LU (1u << 0) /* runs on an unmapped LUN (SPC-4 4.6.3) */
 #define SCSI_CMD_F_NO_UA (1u << 1) /* not failed by a pending UA (SAM-5 5.14) */
@@ -150,7 +182,7 @@ struct scsi_cmd {
 	int16_t sa; /* service action, -1 none */
 	uint8_t len; /* CDB length */
 	uint8_t dir; /* enum scsi_dir */
-	uint8_t pr_class; /* enum scsi_pr_class */
+	uint8_t pr_class; /* enum pr_class: the conflict table row (pr_access.c) */
 	uint8_t flags; /* SCSI_CMD_F_* */
 	const char *name;
 	scsi_handler handler;
@@ -193,6 +225,10 @@ const struct scsi_port *scsi_target_port(const struct scsi_target *t, uint16_t t
 
 /* Unit attentions (scsi_nexus.c) */
 void scsi_ua_add(struct scsi_nexus *nx, struct scsi_lu *lu, enum scsi_reason r);
+/* As scsi_ua_add, but queued even behind a pending POWER ON: the persistent
+ * reservation UAs of SPC-4 5.13.11 tell a registrant what happened to its
+ * registration, which a power on does not (scsi_pr_glue.c). */
+void scsi_ua_add_keep(struct scsi_nexus *nx, struct scsi_lu *lu, enum scsi_reason r);
 /* The oldest pending UA for (nexus, lu), SR_OK if none; with clear, removes it. */
 enum scsi_reason scsi_ua_peek(struct scsi_nexus *nx, struct scsi_lu *lu, bool clear);
 /* Removes every pending r of the nexus, on all LUs. */
@@ -202,9 +238,42 @@ void scsi_ua_broadcast(struct scsi_core *core, struct scsi_lu *lu, struct scsi_n
 		       enum scsi_reason r);
 
 /* ---- PR glue (scsi_pr_glue.c) --------------------------------------------- */
-/* May this nexus run this command on this LU? SR_OK or SR_RESERVATION_CONFLICT. */
+/* May this nexus run this command on this LU? SR_OK, SR_RESERVATION_CONFLICT
+ * or SR_PR_INFO_LOST (SPC-2 reservations and the pr conflict table). */
 enum scsi_reason scsi_pr_access(struct scsi_nexus *nx, struct scsi_lu *lu, const struct scsi_cmd *c,
 				const uint8_t *cdb);
+/* The pr identity of a nexus (valid while nx lives). */
+void scsi_pr_who(const struct scsi_nexus *nx, struct pr_nexus_id *who);
+/* Does a stored identity cover this nexus? */
+bool scsi_pr_itn_matches(const struct pr_itn *itn, const struct scsi_nexus *nx);
+/* Establishes UA r for every nexus (existing or future) with identity itn. */
+void scsi_pr_ua_itn(struct scsi_lu *lu, const struct pr_itn *itn, enum scsi_reason r);
+/* A new nexus picks up the UAs queued for its identity on the target's LUs. */
+void scsi_pr_nexus_created(struct scsi_nexus *nx);
+/* Copies a pr_result into the task's scsi_result; returns the reason. */
+enum scsi_reason scsi_pr_result(struct scsi_task *t, const struct pr_result *res);
+
+/* PR state lifetime (scsi_pr_store.c): load the APTPL file at LU creation
+ * (lp->pr_ignore_state: start empty, move a bad file aside), free it. */
+int scsi_pr_lu_init(struct scsi_lu *lu, const struct scsi_lu_params *lp);
+void scsi_pr_lu_fini(struct scsi_lu *lu);
+/* Sets up the LU's PROUT queue (scsi_pr_cmd.c). */
+void scsi_pr_out_init(struct scsi_lu *lu);
+/* Worker-thread job body: write op->text durably, or remove the file. */
+void scsi_pr_store_submit(struct scsi_pr_op *op, void (*done)(void *arg, int result));
+
+/* PERSISTENT RESERVE IN/OUT (scsi_pr_cmd.c) */
+enum scsi_reason scsi_pr_in(struct scsi_task *t);
+enum scsi_reason scsi_pr_out(struct scsi_task *t);
+/* An aborted task finished: PREEMPT AND ABORT may now complete. */
+void scsi_pr_task_finished(struct scsi_task *t);
+
+/* SPC-2 reservations (scsi_spc2.c) */
+enum scsi_reason scsi_spc2_reserve(struct scsi_task *t);
+enum scsi_reason scsi_spc2_release(struct scsi_task *t);
+/* LUN reset, hard reset, I_T nexus loss release SPC-2 reservations
+ * (SPC-2 5.5.1); nx == NULL: whatever nexus holds it. */
+void scsi_spc2_release_lu(struct scsi_lu *lu, struct scsi_nexus *nx);
 
 /* ---- handlers ------------------------------------------------------------ */
 enum scsi_reason scsi_spc_inquiry(struct scsi_task *t);

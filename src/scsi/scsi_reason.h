@@ -25,6 +25,8 @@ enum scsi_reason {
 	SR_SAVING_PARAMS_UNSUP, /* 05/39/00 */
 	SR_INVALID_MESSAGE, /* 05/49/00 */
 	SR_INSUFFICIENT_REG_RES, /* 05/55/04 */
+	SR_INVALID_RELEASE, /* 05/26/04 INVALID RELEASE OF PERSISTENT RESERVATION */
+	SR_PR_INFO_LOST, /* 07/44/01 PERSISTENT RESERVATION INFORMATION LOST */
 	SR_WRITE_PROTECTED, /* 07/27/00 */
 	SR_SPACE_ALLOC_FAILED, /* 07/27/07 */
 	SR_READ_ERROR, /* 03/11/00 UNRECOVERED READ ERROR */
@@ -55,6 +57,8 @@ struct scsi_result {
 	uint16_t field; /* byte offset in CDB / parameter list */
 	uint8_t bit; /* bit pointer 0..7 */
 	bool sksv; /* field pointer valid */
+	bool cd; /* field pointer is into the CDB (C/D=1) for reasons other than
+		  * SR_INVALID_CDB_FIELD (e.g. SR_INVALID_RELEASE) */
 	bool bpv; /* bit pointer valid */
 	bool info_valid;
 	uint64_t info;

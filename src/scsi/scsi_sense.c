@@ -41,6 +41,8 @@ static const struct scsi_sense_row rows[SR__COUNT] = {
     [SR_SAVING_PARAMS_UNSUP] = ROW(SK_ILLEGAL_REQUEST, 0x39, 0x00),
     [SR_INVALID_MESSAGE] = ROW(SK_ILLEGAL_REQUEST, 0x49, 0x00),
     [SR_INSUFFICIENT_REG_RES] = ROW(SK_ILLEGAL_REQUEST, 0x55, 0x04),
+    [SR_INVALID_RELEASE] = ROW(SK_ILLEGAL_REQUEST, 0x26, 0x04),
+    [SR_PR_INFO_LOST] = ROW(SK_DATA_PROTECT, 0x44, 0x01),
     [SR_WRITE_PROTECTED] = ROW(SK_DATA_PROTECT, 0x27, 0x00),
     [SR_SPACE_ALLOC_FAILED] = ROW(SK_DATA_PROTECT, 0x27, 0x07),
     [SR_READ_ERROR] = ROW(SK_MEDIUM_ERROR, 0x11, 0x00),
@@ -80,7 +82,7 @@ bool scsi_reason_is_ua(enum scsi_reason r)
 static void put_sks(const struct scsi_result *res, uint8_t *p)
 {
 	p[0] = 0x80;
-	if (res->reason == SR_INVALID_CDB_FIELD)
+	if (res->reason == SR_INVALID_CDB_FIELD || res->cd)
 		p[0] |= 0x40;
 	if (res->bpv)
 		p[0] |= 0x08 | (res->bit & 0x07);

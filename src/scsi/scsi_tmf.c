@@ -144,8 +144,11 @@ void scsi_tmf_submit(struct scsi_tmf_req *req)
 		}
 		if (req->fn == SCSI_TMF_LUN_RESET) {
 			/* SAM-5 6.3.3: logical unit reset -> BUS DEVICE
-			 * RESET FUNCTION OCCURRED for the other nexuses */
+			 * RESET FUNCTION OCCURRED for the other nexuses;
+			 * SPC-2 5.5.1: it releases SPC-2 reservations (not
+			 * persistent ones, SPC-4 5.13.1) */
 			scsi_ua_broadcast(core, lu, req->nexus, SR_UA_LU_RESET);
+			scsi_spc2_release_lu(lu, NULL);
 		}
 		break;
 	case SCSI_TMF_TARGET_WARM_RESET:
@@ -161,12 +164,15 @@ void scsi_tmf_submit(struct scsi_tmf_req *req)
 				continue;
 			n += abort_on_lu(req, NULL, l);
 			scsi_ua_broadcast(core, l, req->nexus, SR_UA_BUS_RESET);
+			scsi_spc2_release_lu(l, NULL);
 		}
 		break;
 	case SCSI_TMF_I_T_NEXUS_RESET:
 		/* SAM-5 6.3.4: I_T nexus loss for this nexus only */
-		for (struct scsi_lu *l = core->lus; l; l = l->next)
+		for (struct scsi_lu *l = core->lus; l; l = l->next) {
 			n += abort_on_lu(req, NULL, l);
+			scsi_spc2_release_lu(l, req->nexus);
+		}
 		ua_all_mapped(tgt, req->nexus, SR_UA_NEXUS_LOSS);
 		break;
 	}
@@ -194,6 +200,7 @@ void scsi_tmf_submit(struct scsi_tmf_req *req)
 
 void scsi_tmf_task_finished(struct scsi_core *core, struct scsi_task *t)
 {
+	scsi_pr_task_finished(t);
 	for (unsigned i = 0; i < core->ntmfs;) {
 		struct scsi_tmf_req *req = core->tmfs[i];
 		struct scsi_lu *lu = NULL;

@@ -373,8 +373,8 @@ static void sbc4_6_5_1_mode_sense_write_protect_bit(void **state)
 static void spc4_4_5_6_unknown_opcode_invalid_command_operation_code(void **state)
 {
 	struct fx *f = *state;
-	/* PERSISTENT RESERVE IN is not in the table yet */
-	uint8_t cdb[10] = {0x5e, 0, 0, 0, 0, 0, 0, 0, 8, 0};
+	/* C0h: vendor specific, not implemented */
+	uint8_t cdb[10] = {0xc0, 0, 0, 0, 0, 0, 0, 0, 8, 0};
 	struct cmd c;
 
 	cmd_run(&c, f, cdb, 10, 8, SCSI_TASK_F_READ);
@@ -420,7 +420,7 @@ static void spc4_6_35_report_supported_operation_codes(void **state)
 	struct fx *f = *state;
 	uint8_t cdb[12] = {0xa3, 0x0c, 0x00, 0, 0, 0, 0, 0, 0x10, 0, 0, 0};
 	struct cmd c;
-	bool saw_read10 = false, saw_rc16 = false;
+	bool saw_read10 = false, saw_rc16 = false, saw_prin = false;
 
 	/* all commands */
 	cmd_run(&c, f, cdb, 12, 4096, SCSI_TASK_F_READ);
@@ -439,9 +439,9 @@ static void spc4_6_35_report_supported_operation_codes(void **state)
 			assert_int_equal(d[5] & 0x01, 1); /* SERVACTV */
 			assert_int_equal(get_be16(d + 2), 0x10);
 		}
-		assert_true(d[0] != 0x5e); /* PR IN is not dispatched yet */
+		saw_prin |= d[0] == 0x5e; /* PERSISTENT RESERVE IN */
 	}
-	assert_true(saw_read10 && saw_rc16);
+	assert_true(saw_read10 && saw_rc16 && saw_prin);
 	cmd_fini(&c);
 
 	/* one command, no service action: WRITE(10) usage data */
@@ -472,7 +472,7 @@ static void spc4_6_35_report_supported_operation_codes(void **state)
 
 	/* an unsupported opcode: SUPPORT 001b */
 	cdb[2] = 0x01;
-	cdb[3] = 0x5f;
+	cdb[3] = 0xc0;
 	cmd_run(&c, f, cdb, 12, 4096, SCSI_TASK_F_READ);
 	assert_good(&c);
 	assert_int_equal(c.t.buf[1] & 0x07, 0x01);
