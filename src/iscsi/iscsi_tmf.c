@@ -18,8 +18,17 @@ static void tmf_respond(struct iscsi_cmd *cmd, uint8_t resp)
 		iscsi_conn_send(c, p, true);
 		/* 11.5.1: TARGET COLD RESET: the target drops its connections
 		 * after the response */
-		if (fn == ISCSI_TMF_TARGET_COLD_RESET && resp == ISCSI_TMF_RSP_COMPLETE)
+		if (fn == ISCSI_TMF_TARGET_COLD_RESET && resp == ISCSI_TMF_RSP_COMPLETE) {
+			struct scsi_target *t = c->sess->target;
+
+			for (struct iscsi_conn *o = c->srv->conns, *next; o; o = next) {
+				next = o->next;
+				if (o != c && o->state == CONN_FFP && o->sess &&
+				    o->sess->target == t)
+					iscsi_conn_close(o, "target cold reset");
+			}
 			iscsi_conn_finish(c);
+		}
 	}
 	iscsi_cmd_release(cmd);
 }
