@@ -70,6 +70,10 @@ static const char *field(struct lio_reg *r, const char *k, size_t kn, const char
 	} else if (is(k, kn, "initiator_node")) {
 		if (vn == 0 || vn >= PR_NAME_MAX)
 			return "bad initiator_node";
+		/* as pr_state_decode: no space or control character in a name */
+		for (size_t i = 0; i < vn; i++)
+			if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f)
+				return "bad character in initiator_node";
 		memcpy(r->reg.itn.initiator, v, vn);
 		r->reg.itn.initiator[vn] = '\0';
 		r->have_node = true;

@@ -89,6 +89,13 @@ int pr_tid_parse(const uint8_t *buf, size_t len, struct pr_itn *itn, size_t *use
 		*bad_off = 4;
 		return -EINVAL;
 	}
+	/* RFC 7143 4.2.7.2 / RFC 3722: no spaces or control characters in an
+	 * iSCSI name; the APTPL file (docs/aptpl-format.md) could not store them */
+	for (size_t i = 0; i < namelen; i++)
+		if (s[i] <= ' ' || s[i] == 0x7f) {
+			*bad_off = 4 + i;
+			return -EINVAL;
+		}
 	memcpy(itn->initiator, s, namelen);
 	itn->initiator[namelen] = '\0';
 	*used = 4 + (size_t)addl;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,12 +59,15 @@ static inline const char *fuzz_state_dir_get(void)
 /* Remove every file in the state directory (fresh power-on per input). */
 static inline void fuzz_state_dir_clean(void)
 {
-	char cmd[128];
+	DIR *d = opendir(fuzz_state_dir_get());
+	struct dirent *e;
 
-	snprintf(cmd, sizeof(cmd), "rm -f '%s'/* '%s'/.[!.]* 2>/dev/null", fuzz_state_dir_get(),
-		 fuzz_state_dir_get());
-	if (system(cmd) < 0)
+	if (!d)
 		abort();
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
 }
 
 static inline uint64_t fuzz_now_ms(void)

@@ -98,10 +98,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s.first_burst_length = 512;
 		s.max_burst_length = 16777215;
 		s.max_outstanding_r2t = 8;
-		s.immediate_data = false;
-		s.initial_r2t = false;
 	}
 	iscsi_settings_defaults(&s);
+	if (ctl & 8) { /* booleans: set after the defaults (iscsi.h) */
+		s.immediate_data = false;
+		s.initial_r2t = false;
+		s.allow_digests = false;
+	}
 	iscsi_params_init(&p, &s);
 	iscsi_nego_init(&n, &p, &s);
 	n.leading = !(ctl & 2);
@@ -114,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct iscsi_textbuf tb;
 		char *store = NULL;
 		size_t nkv = 0;
-		int r;
+		int r, st = 0;
 
 		r = iscsi_kv_parse(data, len, kv, ISCSI_KEYS_MAX, &nkv, &store);
 		check(r == 0 || r == -EPROTO || r == -E2BIG || r == -ENOMEM, "kv_parse result");
@@ -129,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				      "value length (6.1)");
 			}
 			if (iscsi_textbuf_init(&tb, ctl & 4 ? 64 : ISCSI_LOGIN_DSL_MAX) == 0) {
-				int st = iscsi_nego_process(&n, kv, nkv, &tb);
+				st = iscsi_nego_process(&n, kv, nkv, &tb);
 
 				check(st >= 0 && st <= 0x03ff,
 				      "login status class/detail (11.13.5)");
@@ -140,6 +143,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 		free(store);
+		/* a failed request ends the login (iscsi_login.c login_fail): the
+		 * half-negotiated values are never used */
+		if (r || st)
+			break;
 		check_params(&p);
 		if (!sep)
 			break;

@@ -15,7 +15,8 @@
  * Checks: pr_out returns 0 (or -ENOMEM); the next state keeps the registrant
  * limit, a valid type (table 204) and the holder rules (5.13.10); PR IN never
  * writes more than its allocation length and READ KEYS reports 8 bytes per
- * registration (6.15.2); a CHECK CONDITION names a reason.
+ * registration (6.15.2); a CHECK CONDITION names a reason; every state reached
+ * survives an APTPL save and load unchanged (SPC-4 5.13.5.1).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,6 +64,30 @@ static void check_state(const struct pr_state *st)
 		check(holders == 1, "non-all-registrants reservation with holders != 1 (5.13.10)");
 	else
 		check(holders == 0, "holder flag without a holder reservation");
+}
+
+/* Every state the engine can reach must survive an APTPL save and load
+ * (SPC-4 5.13.5.1, docs/aptpl-format.md): encode, decode, same encoding. */
+static void check_persistable(const struct pr_state *st)
+{
+	char *t1 = NULL, *t2 = NULL;
+	size_t l1 = 0, l2 = 0;
+	unsigned line = 0;
+	const char *msg = NULL;
+	struct pr_state back;
+
+	if (pr_state_encode(st, &t1, &l1))
+		return;
+	if (pr_state_decode(t1, l1, MAX_REGS, &back, &line, &msg)) {
+		fprintf(stderr, "fuzz_prout: state not loadable after an APTPL save: line %u: %s\n",
+			line, msg ? msg : "?");
+		abort();
+	}
+	check(pr_state_encode(&back, &t2, &l2) == 0, "re-encode");
+	check(l1 == l2 && !memcmp(t1, t2, l1), "APTPL save/load round trip differs");
+	pr_state_free(&back);
+	free(t1);
+	free(t2);
 }
 
 static void check_pr_in(const struct pr_state *st, uint32_t alloc)
@@ -145,6 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned i = 0; i < fx.n_ua; i++)
 			check(fx.ua[i].asc == PR_ASC_UA, "unit attention ASC");
 		if (fx.changed) {
+			check_persistable(&next);
 			pr_state_free(&cur);
 			cur = next;
 		} else {
