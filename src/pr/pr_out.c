@@ -540,9 +540,15 @@ static int do_register_and_move(struct out_ctx *c)
 
 	/* c)-e) register the destination with SARK (not an error if it is
 	 * already registered, with any key) */
+	/* an existing registration for that initiator port (exact, else one
+	 * overlapping it through a name-only TransportID) is reused, so one
+	 * I_T nexus never has two registrations */
 	j = -1;
 	for (unsigned i = 0; i < st->n_regs; i++)
 		if (pr_itn_equal(&st->regs[i].itn, &dst))
+			j = (int)i;
+	for (unsigned i = 0; j < 0 && i < st->n_regs; i++)
+		if (pr_itn_overlap(&st->regs[i].itn, &dst) && (int)i != idx)
 			j = (int)i;
 	if (j < 0) {
 		struct pr_reg reg;
