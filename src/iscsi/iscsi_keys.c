@@ -21,7 +21,8 @@ int iscsi_kv_parse(const uint8_t *buf, size_t len, struct iscsi_kv *out, size_t 
 	s = malloc(len + 1);
 	if (!s)
 		return -ENOMEM;
-	memcpy(s, buf, len);
+	if (len)
+		memcpy(s, buf, len);
 	s[len] = '\0'; /* the payload's own NULs are never trusted to exist */
 	end = s + len;
 	for (p = s; p < end;) {
