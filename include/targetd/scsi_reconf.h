@@ -70,4 +70,15 @@ struct scsi_pr_info {
 void scsi_lu_pr_info(const struct scsi_lu *lu, struct scsi_pr_info *info,
 		     void (*fn)(const struct scsi_pr_reg_info *reg, void *arg), void *arg);
 
+/* ---- LU details (targetctl luns) ------------------------------------------ */
+struct scsi_lu_info {
+	bool read_only; /* as exported (configured, or the medium is) */
+	bool write_cache; /* WCE */
+	bool thin; /* the backing store can deallocate (UNMAP) */
+	bool direct; /* O_DIRECT in effect */
+	uint64_t reads, writes, flushes, read_bytes, write_bytes, errors;
+	uint32_t inflight;
+};
+void scsi_lu_get_info(const struct scsi_lu *lu, struct scsi_lu_info *out);
+
 #endif

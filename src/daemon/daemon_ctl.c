@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * daemon_ctl: the control socket targetctl(8) talks to. A Unix stream socket
- * (mode 0600: root only by default); each client sends one command line and
- * gets a text answer, then the daemon closes the connection. Commands:
- *   status    version and object counts
- *   sessions  one line per logged-in session
- *   luns      one line per LUN of every target
+ * (mode 0600: root only by default); each client sends one command line,
+ * "[json ]COMMAND [ARG...]\n", and gets "ok\n" or "error\n" followed by the
+ * answer, then the daemon closes the connection. The commands are in
+ * daemon_ctl_cmds.c.
  * Everything runs on the loop; a client is a small read-then-write state
  * machine on a non-blocking fd, so a stuck client cannot stall the loop.
  */
@@ -25,7 +24,7 @@
 #include "targetd/scsi.h"
 #include "targetd/util.h"
 
-#define CTL_REQ_MAX 256
+#define CTL_REQ_MAX 1024
 
 struct ctl_client {
 	struct daemon_ctl *ctl;
@@ -64,62 +63,27 @@ static void client_close(struct ctl_client *cl)
 	evl_defer_schedule(ctl->evl, &cl->free_defer);
 }
 
-static void print_session(const struct iscsi_session_info *s, void *arg)
-{
-	FILE *f = arg;
-
-	fprintf(f,
-		"%s isid=%02x%02x%02x%02x%02x%02x tsih=%u target=%s tpgt=%u peer=%s local=%s "
-		"digests=%s/%s commands=%llu read_bytes=%llu write_bytes=%llu\n",
-		s->initiator_name ? s->initiator_name : "-", s->isid[0], s->isid[1], s->isid[2],
-		s->isid[3], s->isid[4], s->isid[5], s->tsih,
-		s->discovery ? "(discovery)" : (s->target_name ? s->target_name : "-"), s->tpgt,
-		s->peer_addr, s->local_addr, s->header_digest ? "crc32c" : "none",
-		s->data_digest ? "crc32c" : "none", (unsigned long long)s->commands,
-		(unsigned long long)s->read_bytes, (unsigned long long)s->write_bytes);
-}
-
-static void print_luns(struct daemon_ctl *ctl, FILE *f)
-{
-	for (struct scsi_target *t = scsi_target_next(ctl->core, NULL); t;
-	     t = scsi_target_next(ctl->core, t)) {
-		uint64_t lun = 0;
-
-		for (struct scsi_lu *lu = scsi_target_lun_next(t, &lun, true); lu;
-		     lu = scsi_target_lun_next(t, &lun, false))
-			fprintf(f, "%s lun=%llu serial=%s size=%llu block_size=%u path=%s\n",
-				scsi_target_name(t), (unsigned long long)lun, scsi_lu_serial(lu),
-				(unsigned long long)scsi_lu_size_bytes(lu), scsi_lu_block_size(lu),
-				scsi_lu_path(lu));
-	}
-}
-
 static void answer(struct ctl_client *cl)
 {
 	struct daemon_ctl *ctl = cl->ctl;
-	FILE *f = open_memstream(&cl->resp, &cl->resp_len);
-	unsigned n_targets = 0;
+	char *body = NULL;
+	size_t body_len = 0;
+	FILE *f = open_memstream(&body, &body_len);
+	bool ok;
 
 	if (!f) {
 		client_close(cl);
 		return;
 	}
-	if (!strcmp(cl->req, "status")) {
-		for (struct scsi_target *t = scsi_target_next(ctl->core, NULL); t;
-		     t = scsi_target_next(ctl->core, t))
-			n_targets++;
-		fprintf(f, "targetd %s\ntargets %u\n", ctl->version, n_targets);
-	} else if (!strcmp(cl->req, "sessions")) {
-		iscsi_sessions_foreach(ctl->srv, print_session, f);
-	} else if (!strcmp(cl->req, "luns")) {
-		print_luns(ctl, f);
-	} else {
-		fprintf(f, "error: unknown command '%s' (status, sessions, luns)\n", cl->req);
-	}
-	if (fclose(f)) {
+	ok = daemon_ctl_run(ctl, cl->req, f);
+	if (fclose(f) || asprintf(&cl->resp, "%s\n%s", ok ? "ok" : "error", body) < 0) {
+		cl->resp = NULL;
+		free(body);
 		client_close(cl);
 		return;
 	}
+	free(body);
+	cl->resp_len = strlen(cl->resp);
 	if (evl_fd_mod(ctl->evl, cl->fd, EPOLLOUT))
 		client_close(cl);
 }

@@ -26,18 +26,6 @@
 #include "targetd/scsi.h"
 #include "targetd/util.h"
 
-struct daemon {
-	const struct conf *c;
-	struct evl *evl;
-	struct scsi_core *core;
-	struct iscsi_server *srv;
-	struct daemon_signals sig;
-	struct daemon_ctl ctl;
-	struct evl_timer *stop_timer;
-	bool stopping;
-	bool stopped_cleanly;
-};
-
 int daemon_make_state_dir(const char *dir)
 {
 	char path[4096];
@@ -72,6 +60,22 @@ int daemon_make_state_dir(const char *dir)
 	return 0;
 }
 
+int daemon_lu_open(struct daemon *d, const struct conf_target *ct, const struct conf_lun *cl,
+		   struct scsi_lu **out)
+{
+	struct scsi_lu_params lp = {.path = cl->path,
+				    .block_size = cl->block_size,
+				    .serial = cl->serial,
+				    .read_only = cl->read_only,
+				    .write_cache = cl->write_cache};
+	int r = scsi_lu_create(d->core, &lp, out);
+
+	if (r)
+		log_err("daemon", "%s lun %llu: cannot start LU on %s: %s", ct->name,
+			(unsigned long long)cl->lun, cl->path, strerror(-r));
+	return r;
+}
+
 static int build_luns(struct daemon *d)
 {
 	const struct conf *c = d->c;
@@ -95,18 +99,8 @@ static int build_luns(struct daemon *d)
 		if (!lus)
 			return -ENOMEM;
 		for (size_t k = 0; k < ct->n_luns; k++) {
-			const struct conf_lun *cl = &ct->luns[k];
-			struct scsi_lu_params lp = {.path = cl->path,
-						    .block_size = cl->block_size,
-						    .serial = cl->serial,
-						    .read_only = cl->read_only,
-						    .write_cache = cl->write_cache};
-
-			r = scsi_lu_create(d->core, &lp, &lus[k]);
+			r = daemon_lu_open(d, ct, &ct->luns[k], &lus[k]);
 			if (r) {
-				log_err("daemon", "%s lun %llu: cannot start LU on %s: %s",
-					ct->name, (unsigned long long)cl->lun, cl->path,
-					strerror(-r));
 				free(lus);
 				return r;
 			}
@@ -134,10 +128,9 @@ static int build_luns(struct daemon *d)
 	return 0;
 }
 
-static int build_iscsi(struct daemon *d)
+void daemon_iscsi_settings(const struct conf *c, struct iscsi_settings *s)
 {
-	const struct conf *c = d->c;
-	struct iscsi_settings s = {
+	*s = (struct iscsi_settings){
 	    .max_recv_data_segment_length = c->max_recv_data_segment_length,
 	    .first_burst_length = c->first_burst_length,
 	    .max_burst_length = c->max_burst_length,
@@ -149,14 +142,24 @@ static int build_iscsi(struct daemon *d)
 	    .max_connections = c->max_connections,
 	    .max_sessions_per_target = c->max_sessions_per_target,
 	};
+	iscsi_settings_defaults(s);
+}
+
+static int build_iscsi(struct daemon *d)
+{
+	const struct conf *c = d->c;
+	struct iscsi_settings s;
 	int r;
 
-	iscsi_settings_defaults(&s);
+	daemon_iscsi_settings(c, &s);
 	r = iscsi_server_create(d->evl, d->core, &s, &d->srv);
 	if (r) {
 		log_err("daemon", "creating the iSCSI server: %s", strerror(-r));
 		return r;
 	}
+	d->portal_idx = calloc(c->n_portals ? c->n_portals : 1, sizeof(*d->portal_idx));
+	if (!d->portal_idx)
+		return -ENOMEM;
 	for (size_t i = 0; i < c->n_portals; i++) {
 		const struct conf_portal *p = &c->portals[i];
 
@@ -170,6 +173,7 @@ static int build_iscsi(struct daemon *d)
 					p->port, strerror(-r));
 			return r;
 		}
+		d->portal_idx[i] = d->n_portal_slots++;
 	}
 	return 0;
 }
@@ -185,7 +189,7 @@ static char *listening_list(struct daemon *d)
 		return NULL;
 	for (size_t i = 0; i < d->c->n_portals; i++) {
 		const char *h = d->c->portals[i].host;
-		unsigned port = iscsi_portal_port(d->srv, (unsigned)i);
+		unsigned port = iscsi_portal_port(d->srv, d->portal_idx[i]);
 
 		fprintf(f, strchr(h, ':') ? "%s[%s]:%u" : "%s%s:%u", i ? ", " : "", h, port);
 	}
@@ -228,11 +232,25 @@ static void on_stop(void *arg, int signo)
 	iscsi_server_shutdown(d->srv, DAEMON_SHUTDOWN_TIMEOUT_MS, on_shutdown_done, d);
 }
 
+static void reload(void *arg, struct daemon_reload_report *rep)
+{
+	struct daemon *d = arg;
+
+	if (d->stopping) {
+		*rep = (struct daemon_reload_report){.source = d->c->source, .result = -ESHUTDOWN};
+		rep->error = strdup("shutting down");
+		return;
+	}
+	daemon_reload(d, rep);
+}
+
 static void on_reload(void *arg)
 {
-	(void)arg;
-	log_notice("daemon", "SIGHUP: reload not implemented yet, keeping current configuration");
-	sd_notify(0, "STATUS=reload not implemented; configuration unchanged");
+	struct daemon_reload_report rep;
+
+	log_notice("daemon", "SIGHUP: reloading the configuration");
+	reload(arg, &rep);
+	daemon_reload_report_free(&rep);
 }
 
 static void teardown(struct daemon *d)
@@ -245,11 +263,14 @@ static void teardown(struct daemon *d)
 		evl_timer_destroy(d->stop_timer);
 	if (d->srv)
 		iscsi_server_destroy(d->srv);
+	daemon_reload_reap(d, true);
 	if (d->core)
 		scsi_core_destroy(d->core);
 	if (d->evl)
 		evl_destroy(d->evl);
 	util_buf_pool_trim();
+	free(d->portal_idx);
+	conf_free(d->owned);
 }
 
 #ifndef TARGETD_VERSION
@@ -258,8 +279,14 @@ static void teardown(struct daemon *d)
 
 static int start_ctl(struct daemon *d, const char *path)
 {
-	d->ctl = (struct daemon_ctl){
-	    .evl = d->evl, .core = d->core, .srv = d->srv, .version = TARGETD_VERSION, .fd = -1};
+	d->ctl = (struct daemon_ctl){.evl = d->evl,
+				     .core = d->core,
+				     .srv = d->srv,
+				     .version = TARGETD_VERSION,
+				     .fd = -1,
+				     .reload = reload,
+				     .reload_arg = d,
+				     .start_ms = util_now_ms()};
 	return daemon_ctl_start(&d->ctl, path);
 }
 

@@ -220,3 +220,22 @@ void scsi_lu_pr_info(const struct scsi_lu *lu, struct scsi_pr_info *info,
 		fn(&ri, arg);
 	}
 }
+
+void scsi_lu_get_info(const struct scsi_lu *lu, struct scsi_lu_info *out)
+{
+	const struct bdev_info *bi = bdev_get_info(lu->bdev);
+	struct bdev_stats st;
+
+	bdev_get_stats(lu->bdev, &st);
+	*out = (struct scsi_lu_info){.read_only = lu->read_only,
+				     .write_cache = lu->write_cache,
+				     .thin = bi->can_discard,
+				     .direct = bi->direct,
+				     .reads = st.reads,
+				     .writes = st.writes,
+				     .flushes = st.flushes,
+				     .read_bytes = st.read_bytes,
+				     .write_bytes = st.write_bytes,
+				     .errors = st.errors,
+				     .inflight = st.inflight};
+}
