@@ -204,9 +204,10 @@ static void prep_undo(struct daemon *d, const struct conf *nc, struct prep *p)
 {
 	for (size_t i = 0; p->lus && i < nc->n_targets; i++) {
 		for (size_t k = 0; p->lus[i] && k < nc->targets[i].n_luns; k++)
-			if (p->lus[i][k])
+			if (p->lus[i][k]) {
 				scsi_lu_destroy(p->lus[i][k]);
-		free(p->lus[i]);
+				p->lus[i][k] = NULL;
+			}
 	}
 	for (size_t i = 0; p->portal_new && i < nc->n_portals; i++)
 		if (p->portal_new[i])
