@@ -194,7 +194,9 @@ void scsi_task_complete(struct scsi_task *t, enum scsi_reason r)
 
 	tp->in_io = false;
 	tp->res.reason = r;
-	if (r == SR_HARDWARE_ERROR && util_ratelimit_ok(&task_rl))
+	/* (a failed APTPL commit is logged where it fails, with its file) */
+	if (r == SR_HARDWARE_ERROR && !(tp->cmd && tp->cmd->pr_class == PR_CLASS_PR_OUT) &&
+	    util_ratelimit_ok(&task_rl))
 		log_err(SCSI_LOG, "%s lun %llu: %s failed in the backend", t->nexus->initiator,
 			(unsigned long long)tp->lun, tp->cmd ? tp->cmd->name : "?");
 	finish(t);

@@ -659,6 +659,31 @@ static void issue11_corrupt_file_fails_lu_unless_ignored(void **state)
 	p->f.lu = saved;
 }
 
+/* scsi_core_params.max_registrants is the engine's limit: one more
+ * registration is INSUFFICIENT REGISTRATION RESOURCES (SPC-4 5.13.7). */
+static void spc4_5_13_7_registrant_limit_from_core_params(void **state)
+{
+	struct pfx *p = *state;
+	struct scsi_nexus *nx[8];
+	uint8_t isid[6] = {0x80, 0, 0, 0, 0x10, 0};
+	struct cmd c;
+
+	for (unsigned i = 0; i < 8; i++) {
+		isid[5] = (uint8_t)i;
+		nx[i] = scsi_nexus_get(p->f.tgt, INIT4, isid, 1);
+		assert_non_null(nx[i]);
+		consume_power_on(p, nx[i]);
+		assert_int_equal(prout(p, nx[i], PR_OUT_REGISTER, 0, 0, 0x100 + i, 0), GOOD);
+	}
+	prout_prep(p, &c, p->nx[A], PR_OUT_REGISTER, 0, 0, 0xaa, 0, NULL, 0);
+	cmd_submit(&c);
+	fx_run(&p->f);
+	assert_sense(&c, 0x05, 0x55, 0x04);
+	cmd_fini(&c);
+	for (unsigned i = 0; i < 8; i++)
+		scsi_nexus_put(nx[i]);
+}
+
 /* ---- SPC-2 RESERVE/RELEASE (SPC-2 7.21, 7.17; SPC-4 5.13.3) --------------- */
 
 static const uint8_t reserve6[6] = {0x16, 0, 0, 0, 0, 0};
@@ -790,6 +815,7 @@ int main(void)
 	    T(issue11_store_failure_leaves_memory_unchanged),
 	    T(issue11_prouts_queue_behind_the_commit_in_flight),
 	    T(issue11_corrupt_file_fails_lu_unless_ignored),
+	    T(spc4_5_13_7_registrant_limit_from_core_params),
 	    T(spc2_7_21_reserve6_excludes_other_nexuses),
 	    T(spc4_5_13_3_crh_reserve6_with_persistent_reservations),
 	    T(sam5_6_3_3_lun_reset_releases_spc2_not_persistent),
