@@ -206,6 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (cmds[i].t.buf)
 			util_buf_free(cmds[i].t.buf, cmds[i].t.buf_alloc);
 	}
+	fuzz_state_dir_check_aptpl();
 	scsi_nexus_put(nx[0]);
 	scsi_nexus_put(nx[1]);
 	fuzz_evl_pump(evl, NULL, NULL, 10000);

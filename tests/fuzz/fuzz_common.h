@@ -19,21 +19,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "evl_internal.h" /* evloop private: epfd and the defer queue, to detect quiescence */
 #include "targetd/evloop.h"
+#include "targetd/pr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static char fuzz_state_dir[64];
+static char fuzz_state_dir[256];
 
 static inline void fuzz_rm_state_dir(void)
 {
-	char cmd[128];
+	char cmd[300];
 
 	if (!fuzz_state_dir[0])
 		return;
@@ -46,7 +48,10 @@ static inline void fuzz_rm_state_dir(void)
 static inline const char *fuzz_state_dir_get(void)
 {
 	if (!fuzz_state_dir[0]) {
-		snprintf(fuzz_state_dir, sizeof(fuzz_state_dir), "/tmp/targetd-fuzz.XXXXXX");
+		const char *tmp = getenv("TMPDIR");
+
+		snprintf(fuzz_state_dir, sizeof(fuzz_state_dir), "%s/targetd-fuzz.XXXXXX",
+			 tmp && *tmp && strlen(tmp) < 200 ? tmp : "/tmp");
 		if (!mkdtemp(fuzz_state_dir)) {
 			perror("fuzz: mkdtemp");
 			abort();
@@ -67,6 +72,47 @@ static inline void fuzz_state_dir_clean(void)
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
+/*
+ * Every APTPL file the daemon wrote (<state_dir>/pr-<serial>.state) must load
+ * again (SPC-4 5.13.5.1: the state survives a power loss): whatever an
+ * initiator registered, pr_state_decode has to accept what was saved.
+ */
+static inline void fuzz_state_dir_check_aptpl(void)
+{
+	DIR *d = opendir(fuzz_state_dir_get());
+	struct dirent *e;
+
+	if (!d)
+		abort();
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		char buf[65536];
+		struct pr_state st;
+		unsigned line = 0;
+		const char *msg = NULL;
+		ssize_t n;
+		int fd;
+
+		if (e->d_name[0] == '.' || l < 6 || strcmp(e->d_name + l - 6, ".state"))
+			continue;
+		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+		if (n < 0 || (size_t)n == sizeof(buf))
+			continue;
+		if (pr_state_decode(buf, (size_t)n, 1024, &st, &line, &msg)) {
+			fprintf(stderr,
+				"fuzz: APTPL file %s written but not loadable: line %u: %s\n",
+				e->d_name, line, msg ? msg : "?");
+			abort();
+		}
+		pr_state_free(&st);
+	}
 	closedir(d);
 }
 

@@ -214,6 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		evl_fd_del(evl, sv[1]);
 	close(sv[1]);
 	fuzz_evl_pump(evl, conns_gone, srv, 10000);
+	fuzz_state_dir_check_aptpl();
 	iscsi_server_destroy(srv);
 	scsi_core_destroy(core);
 	return 0;

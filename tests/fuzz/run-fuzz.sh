@@ -47,7 +47,8 @@ if [ $do_build -eq 1 ]; then
 	echo "=== configure $build (CC=$cc, TARGETD_FUZZ=ON)"
 	mkdir -p "$build"
 	if ! CC=$cc cmake -S "$top" -B "$build" -DTARGETD_FUZZ=ON -DTARGETD_TESTS=ON \
-		-DTARGETD_WERROR=OFF >"$build/fuzz-configure.log" 2>&1; then
+		-DTARGETD_WERROR=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		"-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g" >"$build/fuzz-configure.log" 2>&1; then
 		cat "$build/fuzz-configure.log"
 		exit 2
 	fi
@@ -62,6 +63,7 @@ if [ $do_build -eq 1 ]; then
 fi
 
 tmp=$(mktemp -d /tmp/targetd-fuzz-run.XXXXXX)
+export TMPDIR=$tmp # harness state dirs (APTPL files) die with the run
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 summary=()
