@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+/*
+ * iscsi_pr: one persistent reservation step as a given initiator port, for
+ * the APTPL integration tests (test_pr.py). Logs in with a fixed ISID (OUI
+ * format, qualifier from the command line) so a later run is the same I_T
+ * nexus, clears unit attentions with TEST UNIT READY, runs one operation and
+ * prints its result on stdout:
+ *
+ *   iscsi_pr URL INITIATOR QUALIFIER register KEY APTPL   -> status=N
+ *   iscsi_pr URL INITIATOR QUALIFIER reserve KEY TYPE      -> status=N
+ *   iscsi_pr URL INITIATOR QUALIFIER write|read            -> status=N
+ *   iscsi_pr URL INITIATOR QUALIFIER keys                  -> gen=N keys=K1,K2
+ *   iscsi_pr URL INITIATOR QUALIFIER res                   -> type=T key=K
+ *
+ * Exit 0 when the command ran (whatever its SCSI status), 2 on a transport
+ * or usage error.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
+
+static uint64_t be64(const unsigned char *p)
+{
+	return (uint64_t)scsi_get_uint32(p) << 32 | scsi_get_uint32(p + 4);
+}
+
+static int status_of(struct scsi_task *t)
+{
+	int s = t ? t->status : -1;
+
+	if (t)
+		scsi_free_scsi_task(t);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	struct iscsi_context *c;
+	struct iscsi_url *u;
+	struct scsi_task *t;
+	const char *op;
+	int lun;
+
+	if (argc < 5) {
+		fprintf(stderr, "usage: iscsi_pr URL INITIATOR QUALIFIER OP [ARGS]\n");
+		return 2;
+	}
+	op = argv[4];
+	c = iscsi_create_context(argv[2]);
+	u = c ? iscsi_parse_full_url(c, argv[1]) : NULL;
+	if (!u) {
+		fprintf(stderr, "bad url %s\n", argv[1]);
+		return 2;
+	}
+	iscsi_set_targetname(c, u->target);
+	iscsi_set_session_type(c, ISCSI_SESSION_NORMAL);
+	iscsi_set_header_digest(c, ISCSI_HEADER_DIGEST_NONE);
+	iscsi_set_isid_oui(c, 0x001405, (uint32_t)strtoul(argv[3], NULL, 0));
+	if (iscsi_full_connect_sync(c, u->portal, u->lun)) {
+		fprintf(stderr, "login: %s\n", iscsi_get_error(c));
+		return 2;
+	}
+	lun = u->lun;
+	/* SAM-5 5.14: report (and so clear) pending unit attentions first */
+	for (int i = 0; i < 16; i++) {
+		t = iscsi_testunitready_sync(c, lun);
+		if (!t)
+			return 2;
+		int ua = t->status == SCSI_STATUS_CHECK_CONDITION &&
+		    t->sense.key == SCSI_SENSE_UNIT_ATTENTION;
+		scsi_free_scsi_task(t);
+		if (!ua)
+			break;
+	}
+	if (!strcmp(op, "register") && argc == 7) {
+		struct scsi_persistent_reserve_out_basic b = {.service_action_reservation_key =
+								  strtoull(argv[5], NULL, 0),
+							      .aptpl = (uint8_t)atoi(argv[6])};
+		printf("status=%d\n",
+		       status_of(iscsi_persistent_reserve_out_sync(
+			   c, lun, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0,
+			   &b)));
+	} else if (!strcmp(op, "reserve") && argc == 7) {
+		struct scsi_persistent_reserve_out_basic b = {.reservation_key =
+								  strtoull(argv[5], NULL, 0)};
+		printf("status=%d\n",
+		       status_of(iscsi_persistent_reserve_out_sync(
+			   c, lun, SCSI_PERSISTENT_RESERVE_RESERVE, 0, atoi(argv[6]), &b)));
+	} else if (!strcmp(op, "write") || !strcmp(op, "read")) {
+		static unsigned char buf[512];
+		if (op[0] == 'w')
+			t = iscsi_write10_sync(c, lun, 0, buf, 512, 512, 0, 0, 0, 0, 0);
+		else
+			t = iscsi_read10_sync(c, lun, 0, 512, 512, 0, 0, 0, 0, 0);
+		printf("status=%d\n", status_of(t));
+	} else if (!strcmp(op, "keys")) {
+		t = iscsi_persistent_reserve_in_sync(c, lun, SCSI_PERSISTENT_RESERVE_READ_KEYS,
+						     4096);
+		if (!t || t->status || t->datain.size < 8)
+			return 2;
+		uint32_t n = scsi_get_uint32(t->datain.data + 4) / 8;
+		printf("gen=%u keys=", scsi_get_uint32(t->datain.data));
+		for (uint32_t i = 0; i < n && 8 + 8 * (int)i + 8 <= t->datain.size; i++)
+			printf("%s%llx", i ? "," : "",
+			       (unsigned long long)be64(t->datain.data + 8 + 8 * i));
+		printf("\n");
+		scsi_free_scsi_task(t);
+	} else if (!strcmp(op, "res")) {
+		t = iscsi_persistent_reserve_in_sync(
+		    c, lun, SCSI_PERSISTENT_RESERVE_READ_RESERVATION, 4096);
+		if (!t || t->status || t->datain.size < 8)
+			return 2;
+		if (t->datain.size >= 24)
+			printf("type=%u key=%llx\n", t->datain.data[21] & 0x0f,
+			       (unsigned long long)be64(t->datain.data + 8));
+		else
+			printf("type=0 key=0\n");
+		scsi_free_scsi_task(t);
+	} else {
+		fprintf(stderr, "unknown op %s\n", op);
+		return 2;
+	}
+	iscsi_logout_sync(c);
+	iscsi_destroy_context(c);
+	return 0;
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""APTPL integration tests (issue 11): persistent reservations across a
+restart of the real daemon, driven by iscsi_pr (a libiscsi program with fixed
+ISIDs, so a second run is the same I_T nexus).
+
+    test_pr.py --targetd PATH --iscsi-pr PATH --test NAME
+Exit 0 pass, 1 fail.
+"""
+
+import argparse
+import glob
+import os
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from targetd_harness import Cleanup, HarnessError, Targetd, make_tempdir  # noqa: E402
+
+IQN = "iqn.2026-12.org.example:pr"
+NODE_A = ("iqn.2026-12.org.example:node-a", "1")
+NODE_B = ("iqn.2026-12.org.example:node-b", "2")
+NODE_C = ("iqn.2026-12.org.example:node-c", "3")
+GOOD, CONFLICT = "status=0", "status=24"
+
+
+class Ctx:
+    def __init__(self, args, cleanup):
+        self.args = args
+        self.cleanup = cleanup
+        self.state = os.path.join(make_tempdir(cleanup, base="/var/tmp"), "state")
+        os.mkdir(self.state)
+
+    def daemon(self):
+        return Targetd(self.args.targetd, ["-f", "--listen", "127.0.0.1:0", "--export",
+                                           f"{IQN}=mem:64M", "--state-dir", self.state],
+                       self.cleanup).start()
+
+    def pr(self, d, node, *op):
+        p = subprocess.run([self.args.iscsi_pr, d.url(IQN, 0), node[0], node[1]] + list(op),
+                           capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            raise HarnessError(f"iscsi_pr {' '.join(op)}: exit {p.returncode}\n{p.stderr}")
+        return p.stdout.strip()
+
+
+def expect(got, want, what):
+    if got != want:
+        raise HarnessError(f"{what}: got {got!r}, want {want!r}")
+
+
+def sigkill(d):
+    d.proc.kill()
+    d.proc.wait()
+
+
+def issue11_aptpl_state_survives_sigkill_and_is_enforced_at_once(ctx):
+    d = ctx.daemon()
+    expect(ctx.pr(d, NODE_A, "register", "0xa1", "1"), GOOD, "A REGISTER APTPL=1")
+    expect(ctx.pr(d, NODE_B, "register", "0xb2", "1"), GOOD, "B REGISTER APTPL=1")
+    expect(ctx.pr(d, NODE_A, "reserve", "0xa1", "5"), GOOD, "A RESERVE WR EX RO")
+    expect(ctx.pr(d, NODE_C, "write"), CONFLICT, "C WRITE before restart")
+    expect(ctx.pr(d, NODE_A, "keys"), "gen=2 keys=a1,b2", "READ KEYS before restart")
+    files = glob.glob(os.path.join(ctx.state, "pr-*.state"))
+    expect(len(files), 1, "one state file")
+    sigkill(d)
+    d = ctx.daemon()
+    # SPC-4 6.15.2: PRgeneration is zero after a power on
+    expect(ctx.pr(d, NODE_C, "keys"), "gen=0 keys=a1,b2", "READ KEYS after restart")
+    expect(ctx.pr(d, NODE_C, "res"), "type=5 key=a1", "READ RESERVATION after restart")
+    # enforced before the holder logs back in
+    expect(ctx.pr(d, NODE_C, "write"), CONFLICT, "C WRITE after restart")
+    expect(ctx.pr(d, NODE_C, "read"), GOOD, "C READ after restart")
+    expect(ctx.pr(d, NODE_B, "write"), GOOD, "registrant B WRITE after restart")
+    d.stop()
+
+
+def issue11_aptpl0_state_is_gone_after_restart(ctx):
+    d = ctx.daemon()
+    expect(ctx.pr(d, NODE_A, "register", "0xa1", "0"), GOOD, "A REGISTER APTPL=0")
+    expect(ctx.pr(d, NODE_A, "reserve", "0xa1", "1"), GOOD, "A RESERVE WR EX")
+    expect(glob.glob(os.path.join(ctx.state, "pr-*.state")), [], "no state file")
+    sigkill(d)
+    d = ctx.daemon()
+    expect(ctx.pr(d, NODE_C, "keys"), "gen=0 keys=", "READ KEYS after restart")
+    expect(ctx.pr(d, NODE_C, "res"), "type=0 key=0", "READ RESERVATION after restart")
+    expect(ctx.pr(d, NODE_C, "write"), GOOD, "C WRITE after restart")
+    d.stop()
+
+
+def issue11_corrupt_state_file_keeps_daemon_from_starting(ctx):
+    d = ctx.daemon()
+    expect(ctx.pr(d, NODE_A, "register", "0xa1", "1"), GOOD, "A REGISTER APTPL=1")
+    d.stop()
+    path = glob.glob(os.path.join(ctx.state, "pr-*.state"))[0]
+    with open(path, "r+b") as f:
+        data = bytearray(f.read())
+        data[data.index(b"key:") + 4] ^= 0x01  # one flipped bit
+        f.seek(0)
+        f.write(data)
+    try:
+        ctx.daemon()
+    except HarnessError as e:
+        msg = str(e)
+        expect(path in msg and "checksum mismatch" in msg, True,
+               f"a message naming {path} and the problem:\n{msg}")
+        return
+    raise HarnessError("targetd started with a corrupt state file")
+
+
+TESTS = {f.__name__: f for f in [
+    issue11_aptpl_state_survives_sigkill_and_is_enforced_at_once,
+    issue11_aptpl0_state_is_gone_after_restart,
+    issue11_corrupt_state_file_keeps_daemon_from_starting,
+]}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--targetd")
+    ap.add_argument("--iscsi-pr")
+    ap.add_argument("--test")
+    ap.add_argument("--list", action="store_true")
+    args = ap.parse_args()
+    if args.list:
+        print("\n".join(TESTS))
+        return 0
+    with Cleanup() as cleanup:
+        try:
+            TESTS[args.test](Ctx(args, cleanup))
+        except HarnessError as e:
+            print(f"FAIL: {args.test}: {e}")
+            return 1
+    print(f"PASS: {args.test}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
