@@ -27,9 +27,9 @@ install(CODE "
 		set(_unitdir \"\${_prefix}/\${_unitdir}\")
 	endif()
 
-	# systemd/targetd.service names /usr/sbin/targetd and /etc/targetd.conf
+	# systemd/targetd.service names /usr/sbin/{targetd,targetctl} and /etc/targetd.conf
 	file(READ \"${CMAKE_SOURCE_DIR}/systemd/targetd.service\" _unit)
-	string(REPLACE \"/usr/sbin/targetd\" \"\${_prefix}/${CMAKE_INSTALL_SBINDIR}/targetd\" _unit \"\${_unit}\")
+	string(REPLACE \"/usr/sbin/\" \"\${_prefix}/${CMAKE_INSTALL_SBINDIR}/\" _unit \"\${_unit}\")
 	string(REPLACE \"/etc/targetd.conf\" \"\${_etc}/targetd.conf\" _unit \"\${_unit}\")
 	file(WRITE \"${CMAKE_BINARY_DIR}/install-staging/targetd.service\" \"\${_unit}\")
 	file(INSTALL \"${CMAKE_BINARY_DIR}/install-staging/targetd.service\"

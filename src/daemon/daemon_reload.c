@@ -652,7 +652,8 @@ int daemon_reload(struct daemon *d, struct daemon_reload_report *rep)
 		log_err("daemon", "reload: %s", rep->error);
 		return rep->result = -EINVAL;
 	}
-	sd_notify(0, "STATUS=reloading the configuration");
+	/* systemd: the unit is "reloading" until READY=1 again */
+	sd_notify(0, "RELOADING=1\nSTATUS=reloading the configuration");
 	r = conf_load_ex(d->c->source, &nc, &rep->probs);
 	if (r) {
 		/* conf_load_ex logged every problem as file:line: message */
@@ -661,7 +662,7 @@ int daemon_reload(struct daemon *d, struct daemon_reload_report *rep)
 				  : "%s: cannot read it, keeping the running configuration",
 		     d->c->source);
 		log_err("daemon", "reload: %s", rep->error);
-		sd_notify(0, "STATUS=reload failed: configuration unchanged");
+		sd_notify(0, "READY=1\nSTATUS=reload failed: configuration unchanged");
 		return rep->result = r;
 	}
 	r = prepare(d, nc, &p, rep);
@@ -672,7 +673,7 @@ int daemon_reload(struct daemon *d, struct daemon_reload_report *rep)
 		if (!rep->error)
 			fail(rep, "out of memory");
 		log_err("daemon", "reload aborted, configuration unchanged: %s", rep->error);
-		sd_notify(0, "STATUS=reload failed: configuration unchanged");
+		sd_notify(0, "READY=1\nSTATUS=reload failed: configuration unchanged");
 		conf_free(nc);
 		return rep->result = r ? r : -ENOMEM;
 	}
@@ -688,6 +689,6 @@ int daemon_reload(struct daemon *d, struct daemon_reload_report *rep)
 	schedule_reap(d);
 	log_notice("daemon", "reload of %s done: %zu change(s), %zu warning(s)", nc->source,
 		   rep->n_changes, rep->n_warnings);
-	sd_notifyf(0, "STATUS=configuration reloaded (%zu change(s))", rep->n_changes);
+	sd_notifyf(0, "READY=1\nSTATUS=configuration reloaded (%zu change(s))", rep->n_changes);
 	return rep->result = 0;
 }

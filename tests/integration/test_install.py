@@ -58,6 +58,7 @@ def install_puts_every_file_in_place_and_keeps_etc_conf(build, tmp):
     assert not mode & 0o007, f"/etc/targetd.conf is world-accessible ({mode:o})"
     unit = open(os.path.join(dest, "usr/lib/systemd/system/targetd.service")).read()
     assert "ExecStart=/usr/sbin/targetd " in unit, unit
+    assert "ExecReload=/usr/sbin/targetctl reload" in unit, unit
     assert "-c /etc/targetd.conf" in unit, unit
     # an administrator's file survives a second install
     conf = os.path.join(dest, "etc/targetd.conf")
@@ -72,6 +73,7 @@ def install_puts_every_file_in_place_and_keeps_etc_conf(build, tmp):
     install(build, dest2, prefix="/opt/targetd")
     unit = open(os.path.join(dest2, "opt/targetd/lib/systemd/system/targetd.service")).read()
     assert "ExecStart=/opt/targetd/sbin/targetd " in unit, unit
+    assert "ExecReload=/opt/targetd/sbin/targetctl reload" in unit, unit
     assert "-c /opt/targetd/etc/targetd.conf" in unit, unit
     assert os.path.exists(os.path.join(dest2, "opt/targetd/etc/targetd.conf"))
     # the installed man pages render (man -l), when man is installed
@@ -94,7 +96,7 @@ def systemd_analyze_verify_unit_is_clean(build, tmp):
     # verify checks that the ExecStart= binaries exist: point them at the
     # installed copies (everything else is the unit exactly as installed)
     unit = open(os.path.join(dest, "usr/lib/systemd/system/targetd.service")).read()
-    unit = unit.replace("/usr/sbin/targetd", os.path.join(dest, "usr/sbin/targetd"))
+    unit = unit.replace("/usr/sbin/", os.path.join(dest, "usr/sbin/"))
     vdir = os.path.join(tmp, "verify")
     os.makedirs(vdir)
     path = os.path.join(vdir, "targetd.service")
