@@ -11,6 +11,12 @@
  *   iscsi_pr URL INITIATOR QUALIFIER write|read            -> status=N
  *   iscsi_pr URL INITIATOR QUALIFIER keys                  -> gen=N keys=K1,K2
  *   iscsi_pr URL INITIATOR QUALIFIER res                   -> type=T key=K
+ *   iscsi_pr URL INITIATOR QUALIFIER storm BASE N          -> ack=K per line
+ *
+ * storm re-registers N times with APTPL=1 and keys BASE+1 .. BASE+N, printing
+ * (and flushing) each key once its GOOD status arrived: the crash test kills
+ * the daemon meanwhile and checks the restored key is the last acknowledged
+ * one or the one in flight.
  *
  * Exit 0 when the command ran (whatever its SCSI status), 2 on a transport
  * or usage error.
@@ -60,6 +66,9 @@ int main(int argc, char **argv)
 	iscsi_set_session_type(c, ISCSI_SESSION_NORMAL);
 	iscsi_set_header_digest(c, ISCSI_HEADER_DIGEST_NONE);
 	iscsi_set_isid_oui(c, 0x001405, (uint32_t)strtoul(argv[3], NULL, 0));
+	/* a dead daemon is an error here, not something to wait out */
+	iscsi_set_noautoreconnect(c, 1);
+	iscsi_set_reconnect_max_retries(c, 0);
 	if (iscsi_full_connect_sync(c, u->portal, u->lun)) {
 		fprintf(stderr, "login: %s\n", iscsi_get_error(c));
 		return 2;
@@ -84,6 +93,25 @@ int main(int argc, char **argv)
 		       status_of(iscsi_persistent_reserve_out_sync(
 			   c, lun, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0,
 			   &b)));
+	} else if (!strcmp(op, "storm") && argc == 7) {
+		uint64_t base = strtoull(argv[5], NULL, 0);
+		long n = atol(argv[6]);
+		for (long i = 1; i <= n; i++) {
+			struct scsi_persistent_reserve_out_basic b = {
+			    .service_action_reservation_key = base + (uint64_t)i, .aptpl = 1};
+			t = iscsi_persistent_reserve_out_sync(
+			    c, lun, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0,
+			    &b);
+			if (!t)
+				return 2; /* the daemon went away */
+			if (t->status != SCSI_STATUS_GOOD) {
+				fprintf(stderr, "storm: status %d\n", t->status);
+				return 2;
+			}
+			scsi_free_scsi_task(t);
+			printf("ack=%llx\n", (unsigned long long)(base + (uint64_t)i));
+			fflush(stdout);
+		}
 	} else if (!strcmp(op, "reserve") && argc == 7) {
 		struct scsi_persistent_reserve_out_basic b = {.reservation_key =
 								  strtoull(argv[5], NULL, 0)};

@@ -11,8 +11,10 @@ Exit 0 pass, 1 fail.
 import argparse
 import glob
 import os
+import random
 import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -109,10 +111,59 @@ def issue11_corrupt_state_file_keeps_daemon_from_starting(ctx):
     raise HarnessError("targetd started with a corrupt state file")
 
 
+def issue11_crash_during_prout_storm_restores_acknowledged_state(ctx, rounds=None):
+    """Several initiators re-register with APTPL=1 as fast as they can; the
+    daemon is SIGKILLed at a random moment (mid-commit included), restarted:
+    the file loads and each initiator's key is the last one acknowledged or
+    the one in flight -- never older, never torn."""
+    rounds = rounds or int(os.environ.get("TARGETD_CRASH_ROUNDS", "5"))
+    rng = random.Random(os.environ.get("TARGETD_CRASH_SEED", "1"))
+    nodes = [NODE_A, NODE_B, NODE_C]
+    last = {}  # base -> last acknowledged key in an earlier round
+    for r in range(rounds):
+        d = ctx.daemon()
+        procs = []
+        for i, node in enumerate(nodes):
+            base = (i + 1) << 40 | (r + 1) << 20
+            procs.append((base, subprocess.Popen(
+                [ctx.args.iscsi_pr, d.url(IQN, 0), node[0], node[1], "storm", hex(base),
+                 "1000000"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)))
+        for _, p in procs:
+            ctx.cleanup.add(lambda p=p: p.poll() is None and (p.kill(), p.wait()))
+        time.sleep(rng.uniform(0.05, 0.6))  # a random crash moment, not a readiness wait
+        sigkill(d)
+        acked = {}
+        for base, p in procs:
+            out, _ = p.communicate(timeout=60)
+            keys = [int(line[4:], 16) for line in out.split() if line.startswith("ack=")]
+            acked[base] = keys[-1] if keys else None
+        d = ctx.daemon()  # every file loads, or this raises
+        got = ctx.pr(d, NODE_C, "keys")
+        keys = [int(k, 16) for k in got.split("keys=")[1].split(",") if k]
+        expect(len(keys), len(nodes), f"round {r}: one key per initiator ({got})")
+        for base, p in procs:
+            mine = [k for k in keys if k >> 20 == base >> 20]
+            if not mine:
+                # not even the first of this round was acknowledged or in
+                # flight: the key from the round before is kept
+                mine = [k for k in keys if k >> 40 == base >> 40]
+            expect(len(mine), 1, f"round {r}: key of base {base:x} in {got}")
+            a = acked[base]
+            ok = (a is None and (mine[0] == base + 1 or mine[0] == last.get(base >> 40))) or \
+                (a is not None and mine[0] in (a, a + 1))
+            expect(ok, True, f"round {r}: restored {mine[0]:x}, last acknowledged "
+                   f"{a if a is None else hex(a)}")
+            last[base >> 40] = mine[0]
+        print(f"round {r}: acknowledged {[hex(a) if a else a for a in acked.values()]}, "
+              f"restored {[hex(k) for k in keys]}")
+        d.stop()
+
+
 TESTS = {f.__name__: f for f in [
     issue11_aptpl_state_survives_sigkill_and_is_enforced_at_once,
     issue11_aptpl0_state_is_gone_after_restart,
     issue11_corrupt_state_file_keeps_daemon_from_starting,
+    issue11_crash_during_prout_storm_restores_acknowledged_state,
 ]}
 
 
