@@ -69,6 +69,8 @@ struct bdev_info {
 	bool volatile_media; /* contents lost at close (mem) */
 	bool write_cache; /* the medium has a volatile write cache (FLUSH matters) */
 	uint32_t phys_io; /* physical block size (BLKPBSZGET), 0 unknown; >= min_io */
+	bool discard_zeroes; /* a DISCARDed range is known to read back as zeroes
+			      * (punched file holes, mem); false when unknown */
 };
 
 #define BDEV_OPEN_RDONLY (1u << 0)
@@ -82,6 +84,12 @@ void bdev_close(struct bdev *bdev);
 const struct bdev_info *bdev_get_info(const struct bdev *bdev);
 const char *bdev_path(const struct bdev *bdev);
 void bdev_submit(struct bdev *bdev, struct bdev_io *io);
+/* Provisioning status of the extent starting at offset (GET LBA STATUS):
+ * *mapped is whether data is allocated there, *len how many bytes from offset
+ * share that status (> 0, up to the end of the device). Files answer with
+ * lseek SEEK_DATA/SEEK_HOLE (a metadata lookup, done on the calling thread);
+ * block devices and mem report everything mapped. 0 or -errno. */
+int bdev_map_status(struct bdev *bdev, uint64_t offset, bool *mapped, uint64_t *len);
 /* Re-read the size (for live resize). 0 or -errno. */
 int bdev_refresh_size(struct bdev *bdev);
 /* Counters for targetctl. */

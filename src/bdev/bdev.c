@@ -174,6 +174,17 @@ void bdev_submit(struct bdev *bdev, struct bdev_io *io)
 	bdev->ops->submit(bdev, io);
 }
 
+int bdev_map_status(struct bdev *bdev, uint64_t offset, bool *mapped, uint64_t *len)
+{
+	if (offset >= bdev->info.size)
+		return -EINVAL;
+	if (bdev->ops->map_status)
+		return bdev->ops->map_status(bdev, offset, mapped, len);
+	*mapped = true;
+	*len = bdev->info.size - offset;
+	return 0;
+}
+
 int bdev_refresh_size(struct bdev *bdev)
 {
 	return bdev->ops->refresh_size(bdev);

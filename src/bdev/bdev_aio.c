@@ -412,6 +412,7 @@ const struct bdev_ops bdev_aio_ops = {
     .name = "aio",
     .submit = aio_submit,
     .refresh_size = aio_refresh_size,
+    .map_status = bdev_aio_map_status,
     .close = aio_close,
 };
 

@@ -36,6 +36,8 @@ extern const struct bdev_ops bdev_aio_ops;
 
 /* bdev_aio.c: set up the context, eventfd and deferral once fd is open. */
 int bdev_aio_start(struct bdev_aio *a);
+/* bdev_aio_map.c: SEEK_DATA/SEEK_HOLE (bdev_map_status) */
+int bdev_aio_map_status(struct bdev *bdev, uint64_t offset, bool *mapped, uint64_t *len);
 /* bdev_aio_open.c */
 int bdev_aio_read_size(struct bdev_aio *a, uint64_t *size);
 

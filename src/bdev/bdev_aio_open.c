@@ -106,6 +106,8 @@ static void probe_file(struct bdev_aio *a, const struct stat *st)
 	 * whether the filesystem supports PUNCH_HOLE at all. */
 	info->can_discard = !info->read_only &&
 	    fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, st->st_size, 4096) == 0;
+	/* fallocate(2): a punched hole reads back as zeroes */
+	info->discard_zeroes = info->can_discard;
 }
 
 static int open_fd(const char *path, unsigned flags, bool *direct, bool *ro)

@@ -15,6 +15,8 @@ struct bdev_ops {
 	 * completion from the loop. */
 	void (*submit)(struct bdev *bdev, struct bdev_io *io);
 	int (*refresh_size)(struct bdev *bdev);
+	/* optional: bdev_map_status; NULL = everything mapped */
+	int (*map_status)(struct bdev *bdev, uint64_t offset, bool *mapped, uint64_t *len);
 	void (*close)(struct bdev *bdev);
 };
 

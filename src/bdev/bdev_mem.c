@@ -108,6 +108,7 @@ int bdev_mem_open(struct evl *evl, const char *path, unsigned flags, struct bdev
 	    .min_io = 1,
 	    .opt_io = 0,
 	    .can_discard = true,
+	    .discard_zeroes = true,
 	    .volatile_media = true,
 	    .write_cache = false,
 	};

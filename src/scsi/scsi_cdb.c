@@ -9,6 +9,7 @@
  * conflict table in pr_access.c (SPC-4 5.13.1 table 65, SBC-4 4.17 table 13),
  * placed deliberately for every command.
  */
+#include "scsi_blk.h"
 #include "scsi_priv.h"
 #include "targetd/util.h"
 
@@ -19,6 +20,8 @@
  * obsolete FUA_NV(1); WRITE: WRPROTECT DPO FUA reserved obsolete(1). */
 #define RW_B1 0xfe
 #define WR_B1 0xfa
+/* VERIFY / WRITE AND VERIFY byte 1: V/WRPROTECT(7:5) DPO(4) BYTCHK(2:1) */
+#define VF_B1 0xf6
 
 /* clang-format off */
 static const struct scsi_cmd cmds[] = {
@@ -26,14 +29,17 @@ static const struct scsi_cmd cmds[] = {
 	  scsi_spc_test_unit_ready, { 0xff, 0, 0, 0, 0, 0 } },
 	{ 0x03, -1, 6, SCSI_DIR_IN, PR_CLASS_ALWAYS, SCSI_CMD_F_NO_LU | SCSI_CMD_F_NO_UA,
 	  "REQUEST SENSE", scsi_spc_request_sense, { 0xff, 0x01, 0, 0, 0xff, 0 } },
-	{ 0x08, -1, 6, SCSI_DIR_IN, PR_CLASS_READ, 0, "READ(6)", scsi_sbc_rw,
+	{ 0x08, -1, 6, SCSI_DIR_IN, PR_CLASS_READ, 0, "READ(6)", scsi_blk_rw,
 	  { 0xff, 0x1f, 0xff, 0xff, 0xff, 0 } },
-	{ 0x0a, -1, 6, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE(6)", scsi_sbc_rw,
+	{ 0x0a, -1, 6, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE(6)", scsi_blk_rw,
 	  { 0xff, 0x1f, 0xff, 0xff, 0xff, 0 } },
 	{ 0x12, -1, 6, SCSI_DIR_IN, PR_CLASS_ALWAYS, SCSI_CMD_F_NO_LU | SCSI_CMD_F_NO_UA,
 	  "INQUIRY", scsi_spc_inquiry, { 0xff, 0x01, 0xff, 0xff, 0xff, 0 } },
 	/* SPC-2 7.21 / 7.17: RESERVE(6), RELEASE(6); byte 1 bits 4:1 are
 	 * obsolete third-party/extent fields, 3RDPTY and LONGID not supported */
+	/* SPC-4 6.9: MODE SELECT(6), PF and SP in byte 1 */
+	{ 0x15, -1, 6, SCSI_DIR_OUT, PR_CLASS_CONTROL, 0, "MODE SELECT(6)", scsi_spc_mode_select,
+	  { 0xff, 0x11, 0, 0, 0xff, 0 } },
 	{ 0x16, -1, 6, SCSI_DIR_NONE, PR_CLASS_SPC2_RESERVE, 0, "RESERVE(6)", scsi_spc2_reserve,
 	  { 0xff, 0, 0, 0, 0, 0 } },
 	{ 0x17, -1, 6, SCSI_DIR_NONE, PR_CLASS_SPC2_RELEASE, 0, "RELEASE(6)", scsi_spc2_release,
@@ -44,12 +50,34 @@ static const struct scsi_cmd cmds[] = {
 	  scsi_spc_start_stop_unit, { 0xff, 0x01, 0, 0x0f, 0xf7, 0 } },
 	{ 0x25, -1, 10, SCSI_DIR_IN, PR_CLASS_INFO, 0, "READ CAPACITY(10)",
 	  scsi_sbc_read_capacity10, { 0xff, 0, LBA4, 0, 0, 0x01, 0 } },
-	{ 0x28, -1, 10, SCSI_DIR_IN, PR_CLASS_READ, 0, "READ(10)", scsi_sbc_rw,
+	{ 0x28, -1, 10, SCSI_DIR_IN, PR_CLASS_READ, 0, "READ(10)", scsi_blk_rw,
 	  { 0xff, RW_B1, LBA4, 0x1f, 0xff, 0xff, 0 } },
-	{ 0x2a, -1, 10, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE(10)", scsi_sbc_rw,
+	{ 0x2a, -1, 10, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE(10)", scsi_blk_rw,
 	  { 0xff, WR_B1, LBA4, 0x1f, 0xff, 0xff, 0 } },
+	/* SBC-4 5.42: WRITE AND VERIFY(10): WRPROTECT, DPO, BYTCHK */
+	{ 0x2e, -1, 10, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE AND VERIFY(10)",
+	  scsi_sbc_write_verify, { 0xff, VF_B1, LBA4, 0x1f, 0xff, 0xff, 0 } },
+	/* SBC-4 5.33: VERIFY(10): VRPROTECT, DPO, BYTCHK */
+	{ 0x2f, -1, 10, SCSI_DIR_OUT, PR_CLASS_READ, 0, "VERIFY(10)", scsi_sbc_verify,
+	  { 0xff, VF_B1, LBA4, 0x1f, 0xff, 0xff, 0 } },
+	/* SBC-4 5.10: PRE-FETCH(10): IMMED */
+	{ 0x34, -1, 10, SCSI_DIR_NONE, PR_CLASS_READ, 0, "PRE-FETCH(10)", scsi_sbc_prefetch,
+	  { 0xff, 0x02, LBA4, 0x1f, 0xff, 0xff, 0 } },
 	{ 0x35, -1, 10, SCSI_DIR_NONE, PR_CLASS_WRITE, 0, "SYNCHRONIZE CACHE(10)",
 	  scsi_sbc_sync_cache, { 0xff, 0x06, LBA4, 0x1f, 0xff, 0xff, 0 } },
+	/* SBC-4 5.18: READ DEFECT DATA(10): REQ_PLIST, REQ_GLIST, FORMAT */
+	{ 0x37, -1, 10, SCSI_DIR_IN, PR_CLASS_READ_INFO, 0, "READ DEFECT DATA(10)",
+	  scsi_sbc_read_defect, { 0xff, 0, 0x1f, 0, 0, 0, 0, 0xff, 0xff, 0 } },
+	/* SBC-4 5.48: WRITE SAME(10): WRPROTECT, UNMAP (ANCHOR unsupported:
+	 * ANC_SUP=0) */
+	{ 0x41, -1, 10, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE SAME(10)", scsi_sbc_write_same,
+	  { 0xff, 0xe8, LBA4, 0x1f, 0xff, 0xff, 0 } },
+	/* SBC-4 5.30: UNMAP (ANCHOR unsupported), GROUP, PARAMETER LIST LENGTH */
+	{ 0x42, -1, 10, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "UNMAP", scsi_sbc_unmap,
+	  { 0xff, 0, 0, 0, 0, 0, 0x1f, 0xff, 0xff, 0 } },
+	/* SPC-4 6.10: MODE SELECT(10) */
+	{ 0x55, -1, 10, SCSI_DIR_OUT, PR_CLASS_CONTROL, 0, "MODE SELECT(10)", scsi_spc_mode_select,
+	  { 0xff, 0x11, 0, 0, 0, 0, 0, 0xff, 0xff, 0 } },
 	/* SPC-2 7.22 / 7.18: RESERVE(10), RELEASE(10) without 3RDPTY/LONGID */
 	{ 0x56, -1, 10, SCSI_DIR_NONE, PR_CLASS_SPC2_RESERVE, 0, "RESERVE(10)", scsi_spc2_reserve,
 	  { 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0 } },
@@ -65,22 +93,49 @@ static const struct scsi_cmd cmds[] = {
 	 * (byte 2), PARAMETER LIST LENGTH bytes 5-8 */
 	{ 0x5f, -1, 10, SCSI_DIR_OUT, PR_CLASS_PR_OUT, 0, "PERSISTENT RESERVE OUT", scsi_pr_out,
 	  { 0xff, 0x1f, 0xff, 0, 0, 0xff, 0xff, 0xff, 0xff, 0 } },
-	{ 0x88, -1, 16, SCSI_DIR_IN, PR_CLASS_READ, 0, "READ(16)", scsi_sbc_rw,
+	{ 0x88, -1, 16, SCSI_DIR_IN, PR_CLASS_READ, 0, "READ(16)", scsi_blk_rw,
 	  { 0xff, RW_B1, LBA8, LBA4, 0x1f, 0 } },
-	{ 0x8a, -1, 16, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE(16)", scsi_sbc_rw,
+	/* SBC-4 5.3: COMPARE AND WRITE: WRPROTECT, DPO, FUA, NUMBER OF
+	 * LOGICAL BLOCKS (byte 13) */
+	{ 0x89, -1, 16, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "COMPARE AND WRITE", scsi_sbc_caw,
+	  { 0xff, WR_B1, LBA8, 0, 0, 0, 0xff, 0x1f, 0 } },
+	{ 0x8a, -1, 16, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE(16)", scsi_blk_rw,
 	  { 0xff, WR_B1, LBA8, LBA4, 0x1f, 0 } },
+	/* SBC-4 5.9: ORWRITE(16): ORPROTECT, DPO, FUA */
+	{ 0x8b, -1, 16, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "ORWRITE(16)", scsi_sbc_orwrite,
+	  { 0xff, WR_B1, LBA8, LBA4, 0x1f, 0 } },
+	{ 0x8e, -1, 16, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE AND VERIFY(16)",
+	  scsi_sbc_write_verify, { 0xff, VF_B1, LBA8, LBA4, 0x1f, 0 } },
+	{ 0x8f, -1, 16, SCSI_DIR_OUT, PR_CLASS_READ, 0, "VERIFY(16)", scsi_sbc_verify,
+	  { 0xff, VF_B1, LBA8, LBA4, 0x1f, 0 } },
+	{ 0x90, -1, 16, SCSI_DIR_NONE, PR_CLASS_READ, 0, "PRE-FETCH(16)", scsi_sbc_prefetch,
+	  { 0xff, 0x02, LBA8, LBA4, 0x1f, 0 } },
 	{ 0x91, -1, 16, SCSI_DIR_NONE, PR_CLASS_WRITE, 0, "SYNCHRONIZE CACHE(16)",
 	  scsi_sbc_sync_cache, { 0xff, 0x06, LBA8, LBA4, 0x1f, 0 } },
+	/* SBC-4 5.49: WRITE SAME(16): WRPROTECT, UNMAP, NDOB */
+	{ 0x93, -1, 16, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE SAME(16)", scsi_sbc_write_same,
+	  { 0xff, 0xe9, LBA8, LBA4, 0x1f, 0 } },
 	{ 0x9e, 0x10, 16, SCSI_DIR_IN, PR_CLASS_INFO, 0, "READ CAPACITY(16)",
 	  scsi_sbc_read_capacity16, { 0xff, 0x1f, LBA8, LBA4, 0x01, 0 } },
+	/* SBC-4 5.7: GET LBA STATUS, ALLOCATION LENGTH bytes 10-13 */
+	{ 0x9e, 0x12, 16, SCSI_DIR_IN, PR_CLASS_READ, 0, "GET LBA STATUS", scsi_sbc_get_lba_status,
+	  { 0xff, 0x1f, LBA8, LBA4, 0, 0 } },
 	{ 0xa0, -1, 12, SCSI_DIR_IN, PR_CLASS_ALWAYS, SCSI_CMD_F_NO_LU | SCSI_CMD_F_NO_UA,
 	  "REPORT LUNS", scsi_spc_report_luns, { 0xff, 0, 0xff, 0, 0, 0, LBA4, 0, 0 } },
 	{ 0xa3, 0x0c, 12, SCSI_DIR_IN, PR_CLASS_READ_INFO, 0, "REPORT SUPPORTED OPERATION CODES",
 	  scsi_spc_report_opcodes, { 0xff, 0x1f, 0x87, 0xff, 0xff, 0xff, LBA4, 0, 0 } },
-	{ 0xa8, -1, 12, SCSI_DIR_IN, PR_CLASS_READ, 0, "READ(12)", scsi_sbc_rw,
+	{ 0xa8, -1, 12, SCSI_DIR_IN, PR_CLASS_READ, 0, "READ(12)", scsi_blk_rw,
 	  { 0xff, RW_B1, LBA4, LBA4, 0x1f, 0 } },
-	{ 0xaa, -1, 12, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE(12)", scsi_sbc_rw,
+	{ 0xaa, -1, 12, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE(12)", scsi_blk_rw,
 	  { 0xff, WR_B1, LBA4, LBA4, 0x1f, 0 } },
+	{ 0xae, -1, 12, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE AND VERIFY(12)",
+	  scsi_sbc_write_verify, { 0xff, VF_B1, LBA4, LBA4, 0x1f, 0 } },
+	{ 0xaf, -1, 12, SCSI_DIR_OUT, PR_CLASS_READ, 0, "VERIFY(12)", scsi_sbc_verify,
+	  { 0xff, VF_B1, LBA4, LBA4, 0x1f, 0 } },
+	/* SBC-4 5.19: READ DEFECT DATA(12): REQ_PLIST, REQ_GLIST, FORMAT in
+	 * byte 1, ADDRESS DESCRIPTOR INDEX, ALLOCATION LENGTH */
+	{ 0xb7, -1, 12, SCSI_DIR_IN, PR_CLASS_READ_INFO, 0, "READ DEFECT DATA(12)",
+	  scsi_sbc_read_defect, { 0xff, 0x1f, LBA4, LBA4, 0, 0 } },
 };
 /* clang-format on */
 

@@ -94,6 +94,7 @@ int scsi_lu_create(struct scsi_core *core, const struct scsi_lu_params *p, struc
 	lu->core = core;
 	lu->block_size = p->block_size;
 	lu->write_cache = p->write_cache;
+	lu->write_cache_default = p->write_cache;
 	lu->path = strdup(p->path);
 	lu->serial = strdup(p->serial);
 	if (!lu->path || !lu->serial) {

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * MODE SENSE(6)/(10) (SPC-4 6.11, 6.12) with the caching (SBC-4 6.5.5) and
- * control (SPC-4 7.5.8) mode pages and 3Fh (all pages). MODE SELECT is not
- * implemented, so no parameter is changeable and current == default; saved
- * values do not exist (SAVING PARAMETERS NOT SUPPORTED).
+ * control (SPC-4 7.5.8) mode pages and 3Fh (all pages). MODE SELECT
+ * (scsi_modesel.c) can change WCE and D_SENSE, reported as changeable;
+ * saved values do not exist (SAVING PARAMETERS NOT SUPPORTED).
  */
 #include <string.h>
 
+#include "scsi_blk.h"
 #include "scsi_priv.h"
 #include "targetd/util.h"
 
@@ -22,8 +23,10 @@ static size_t page_caching(const struct scsi_lu *lu, int pc, uint8_t *p)
 	memset(p, 0, 20);
 	p[0] = 0x08; /* PS=0: not saveable */
 	p[1] = 0x12;
-	if (pc != PC_CHANGEABLE && lu->write_cache)
-		p[2] = 0x04; /* WCE */
+	/* WCE is changeable with MODE SELECT (scsi_modesel.c) */
+	if (pc == PC_CHANGEABLE || (pc == PC_CURRENT && lu->write_cache) ||
+	    (pc == PC_DEFAULT && lu->write_cache_default))
+		p[2] = 0x04;
 	return 20;
 }
 
@@ -32,15 +35,30 @@ static size_t page_control(const struct scsi_lu *lu, int pc, uint8_t *p)
 	memset(p, 0, 12);
 	p[0] = 0x0a;
 	p[1] = 0x0a;
-	if (pc == PC_CHANGEABLE)
+	if (pc == PC_CHANGEABLE) {
+		p[2] = 0x04; /* D_SENSE is changeable (scsi_modesel.c) */
 		return 12;
-	/* TST=000b (one task set shared by all I_T nexuses), D_SENSE */
-	p[2] = lu->d_sense ? 0x04 : 0x00;
+	}
+	/* TST=000b (one task set shared by all I_T nexuses), D_SENSE
+	 * (default 0: fixed format) */
+	p[2] = pc == PC_CURRENT && lu->d_sense ? 0x04 : 0x00;
 	/* QUEUE ALGORITHM MODIFIER=1 (unrestricted reordering), QERR=00b */
 	p[3] = 0x10;
 	/* TAS=0: aborted tasks of other nexuses get no TASK ABORTED status */
 	put_be16(p + 8, 0xffff); /* BUSY TIMEOUT PERIOD: unlimited */
 	return 12;
+}
+
+size_t scsi_mode_page(const struct scsi_lu *lu, uint8_t page, int pc, uint8_t *p)
+{
+	switch (page) {
+	case 0x08:
+		return page_caching(lu, pc, p);
+	case 0x0a:
+		return page_control(lu, pc, p);
+	default:
+		return 0;
+	}
 }
 
 enum scsi_reason scsi_spc_mode_sense(struct scsi_task *t)

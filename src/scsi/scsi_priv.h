@@ -74,6 +74,18 @@ struct scsi_pr_op {
 	struct evl_defer done_defer; /* completes task after the aborted ones */
 };
 
+/* The LBA ranges of an LU's data commands (scsi_rl.c). Every command that
+ * reads or writes blocks holds its range while it runs; COMPARE AND WRITE and
+ * ORWRITE hold theirs exclusively (SBC-4 5.3: no other command may touch the
+ * range between the read and the write). Waiters are granted in FIFO order. */
+struct scsi_rl {
+	struct scsi_task *active; /* holders (tp->rl_next/rl_prev) */
+	struct scsi_task *wait_head, *wait_tail;
+	uint32_t n_excl; /* exclusive holders + exclusive waiters */
+	bool inited;
+	struct evl_defer grant; /* grants waiters after a release */
+};
+
 struct scsi_lu {
 	struct scsi_core *core;
 	struct scsi_lu *next;
@@ -85,7 +97,8 @@ struct scsi_lu {
 	uint32_t block_size;
 	uint64_t nblocks;
 	bool read_only;
-	bool write_cache;
+	bool write_cache; /* caching mode page WCE, current value */
+	bool write_cache_default; /* its default (configuration) */
 	bool d_sense; /* control mode page D_SENSE (SPC-4 7.5.8) */
 	struct scsi_task *tasks; /* the task set (SAM-5 4.6.1), TST=000b: one for all nexuses */
 	/* SAM-5 8.6 task attributes: tasks in the enabled state, and the
@@ -107,6 +120,8 @@ struct scsi_lu {
 	size_t pr_text_len;
 	/* SPC-2 RESERVE(6)/(10) holder (SPC-2 5.5.1, 7.21), NULL if none */
 	struct scsi_nexus *spc2_holder;
+	/* LBA range locks (scsi_rl.c): COMPARE AND WRITE atomicity */
+	struct scsi_rl rl;
 };
 
 /* Per (I_T nexus, LU) state: pending unit attentions (SAM-5 5.14: a UA is
@@ -153,6 +168,16 @@ struct scsi_tpriv {
 	bool pr_queued; /* on the LU's PROUT queue */
 	struct scsi_task *dnext; /* dormant queue, or the LU's PROUT queue */
 	struct bdev_io bio;
+	/* range lock (scsi_rl.c) and multi-step block commands (scsi_blk.h) */
+	struct scsi_task *rl_next, *rl_prev;
+	uint64_t rl_lba, rl_nblk;
+	bool rl_held, rl_wait, rl_excl;
+	enum scsi_reason (*rl_cont)(struct scsi_task *t); /* runs when granted */
+	void (*step)(struct scsi_task *t, int res); /* bdev completion */
+	uint8_t *xbuf; /* command scratch (util_buf), freed at completion */
+	uint32_t xbuf_alloc;
+	uint32_t xarg;
+	uint64_t xpos, xend; /* progress of a chunked command, in blocks */
 };
 
 _Static_assert(sizeof(struct scsi_tpriv) <= sizeof(((struct scsi_task *)0)->priv),
@@ -211,6 +236,9 @@ enum scsi_reason scsi_data_in_buf(struct scsi_task *t, uint32_t len);
 /* ---- task completion (scsi_task.c) --------------------------------------- */
 /* Completes a task whose handler went async (SR_PENDING). */
 void scsi_task_complete(struct scsi_task *t, enum scsi_reason r);
+/* Releases what a block command held (range lock, scratch buffer); called by
+ * finish() for every task before done (scsi_blk.c). */
+void scsi_blk_task_fini(struct scsi_task *t);
 void scsi_tmf_task_finished(struct scsi_core *core, struct scsi_task *t);
 /* TMF: an aborted dormant task leaves the queue and completes (deferred). */
 void scsi_task_abort_dormant(struct scsi_task *t);

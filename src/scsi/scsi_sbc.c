@@ -3,6 +3,7 @@
  * SBC-4 block commands: READ CAPACITY(10)/(16) (5.16, 5.17), READ/WRITE
  * 6/10/12/16 (5.13-5.16, 5.38-5.41), SYNCHRONIZE CACHE(10)/(16) (5.26, 5.27).
  */
+#include "scsi_blk.h"
 #include "scsi_priv.h"
 #include "targetd/util.h"
 
@@ -32,7 +33,10 @@ enum scsi_reason scsi_sbc_read_capacity16(struct scsi_task *t)
 	put_be64(b, lu->nblocks ? lu->nblocks - 1 : 0);
 	put_be32(b + 8, lu->block_size);
 	/* P_TYPE/PROT_EN=0; LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT=0;
-	 * LBPME=0 (no thin provisioning), LOWEST ALIGNED LBA 0 */
+	 * LOWEST ALIGNED LBA 0; SBC-4 5.20.2: LBPME when the LU does logical
+	 * block provisioning, LBPRZ when deallocated blocks read as zeroes */
+	if (scsi_blk_lbpme(lu))
+		b[14] = (uint8_t)(0x80 | (scsi_blk_lbprz(lu) ? 0x40 : 0));
 	return scsi_data_in(t, b, sizeof(b), get_be32(t->cdb + 10));
 }
 

@@ -138,6 +138,7 @@ static void finish(struct scsi_task *t)
 	struct scsi_tpriv *tp = scsi_tp(t);
 	struct scsi_lu *lu = tp->lu;
 
+	scsi_blk_task_fini(t);
 	if (tp->enabled) {
 		tp->enabled = false;
 		lu->n_enabled--;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scsi_blk.h"
 #include "scsi_priv.h"
 #include "targetd/util.h"
 
@@ -133,10 +134,23 @@ int scsi_vpd_build(struct scsi_task *t, uint8_t page, uint8_t *b, size_t cap)
 		break;
 	case 0xb0: { /* SBC-4 6.6.4 block limits */
 		uint32_t gran = bi->opt_io > lu->block_size ? bi->opt_io / lu->block_size : 1;
+		/* WSNZ=1: WRITE SAME with 0 blocks is rejected */
+		b[4] = 0x01;
+		b[5] = SCSI_CAW_MAX_BLOCKS; /* MAXIMUM COMPARE AND WRITE LENGTH */
 		put_be16(b + 6, (uint16_t)UTIL_MIN(gran, 0xffffu));
 		put_be32(b + 8, SCSI_XFER_MAX / lu->block_size);
 		put_be32(b + 12,
 			 bi->opt_io ? UTIL_MIN(bi->opt_io, SCSI_XFER_MAX) / lu->block_size : 0);
+		if (scsi_blk_lbpme(lu)) {
+			/* MAXIMUM UNMAP LBA COUNT / BLOCK DESCRIPTOR COUNT,
+			 * OPTIMAL UNMAP GRANULARITY (the physical block) */
+			uint32_t ug = bi->phys_io > lu->block_size ? bi->phys_io / lu->block_size : 1;
+			put_be32(b + 20, (uint32_t)(SCSI_UNMAP_MAX_BYTES / lu->block_size));
+			put_be32(b + 24, SCSI_UNMAP_MAX_DESC);
+			put_be32(b + 28, ug);
+		}
+		/* MAXIMUM WRITE SAME LENGTH */
+		put_be64(b + 36, SCSI_WS_MAX_BYTES / lu->block_size);
 		n = 64;
 		break;
 	}
@@ -146,9 +160,14 @@ int scsi_vpd_build(struct scsi_task *t, uint8_t page, uint8_t *b, size_t cap)
 		put_be16(b + 4, bi->volatile_media ? 1 : 0);
 		n = 64;
 		break;
-	case 0xb2: /* SBC-4 6.6.5 logical block provisioning: no UNMAP /
-		    * WRITE SAME unmap implemented, so LBPU=LBPWS=LBPWS10=0,
-		    * provisioning type 0 (not reported) */
+	case 0xb2: /* SBC-4 6.6.5 logical block provisioning */
+		if (scsi_blk_lbpme(lu)) {
+			/* LBPU (UNMAP), LBPWS (WRITE SAME(16) UNMAP), LBPWS10;
+			 * LBPRZ 001b when deallocated blocks read as zeroes;
+			 * ANC_SUP=0, DP=0; PROVISIONING TYPE 010b (thin) */
+			b[5] = 0x80 | 0x40 | 0x20 | (scsi_blk_lbprz(lu) ? 0x04 : 0);
+			b[6] = 0x02;
+		}
 		n = 8;
 		break;
 	default:
