@@ -69,14 +69,41 @@ static void answer(struct ctl_client *cl)
 	char *body = NULL;
 	size_t body_len = 0;
 	FILE *f = open_memstream(&body, &body_len);
-	bool ok;
+	bool ok, json;
 
 	if (!f) {
 		client_close(cl);
 		return;
 	}
+	json = !strncmp(cl->req, "json ", 5);
 	ok = daemon_ctl_run(ctl, cl->req, f);
-	if (fclose(f) || asprintf(&cl->resp, "%s\n%s", ok ? "ok" : "error", body) < 0) {
+	if (fclose(f)) {
+		free(body);
+		client_close(cl);
+		return;
+	}
+	if (json && !ok && body[0] != '{') {
+		/* scripts get JSON for a failed command too: {"error": "..."} */
+		char *msg = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&msg, &len);
+
+		body[strcspn(body, "\n")] = '\0';
+		if (m) {
+			fputs("{\"error\":", m);
+			daemon_json_str(m, body);
+			fputs("}\n", m);
+		}
+		if (!m || fclose(m)) {
+			free(msg);
+			free(body);
+			client_close(cl);
+			return;
+		}
+		free(body);
+		body = msg;
+	}
+	if (asprintf(&cl->resp, "%s\n%s", ok ? "ok" : "error", body) < 0) {
 		cl->resp = NULL;
 		free(body);
 		client_close(cl);

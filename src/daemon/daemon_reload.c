@@ -523,9 +523,10 @@ static void apply_portals(struct daemon *d, const struct conf *nc, struct prep *
 		for (i = 0; i < nc->n_portals && (p->portal_new[i] || p->portal_old[i] != k); i++)
 			;
 		if (i == nc->n_portals) {
+			unsigned bound = iscsi_portal_port(d->srv, d->portal_idx[k]);
+
 			iscsi_portal_remove(d->srv, d->portal_idx[k]);
-			change(rep, "portal %s:%u removed", op->host,
-			       op->port ? op->port : iscsi_portal_port(d->srv, d->portal_idx[k]));
+			change(rep, "portal %s:%u removed", op->host, bound);
 			continue;
 		}
 		const struct conf_portal *np = &nc->portals[i];

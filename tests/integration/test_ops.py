@@ -14,6 +14,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -403,6 +404,9 @@ def targetctl_text_and_json_outputs_parse(ctx):
     expect(p.returncode == 1 and "no target" in p.stderr, f"unknown target: {p.stderr}")
     p = ctx.ctl("pr", "show", T1, "7", check=False)
     expect(p.returncode == 1 and "no LUN 7" in p.stderr, f"unknown LUN: {p.stderr}")
+    p = ctx.ctl("pr", "show", T1, "7", check=False, json_out=True)
+    expect(p.returncode == 1 and "no LUN 7" in json.loads(p.stdout)["error"],
+           f"unknown LUN, JSON: {p.stdout}")
     pr.close()
     ctx.t.stop()
     # the daemon is gone: a clear message, exit 1
@@ -432,12 +436,59 @@ def targetctl_permission_denied_is_explained(ctx):
     ctx.t.stop()
 
 
+def reload_portal_added_listens_and_bind_failure_changes_nothing(ctx):
+    """Portals: a new portal is bound before anything else changes; if the
+    address cannot be bound the reload is refused as a whole (a LUN added in
+    the same file does not appear); a portal added later listens and serves
+    discovery (RFC 7143 12.3); a removed portal stops listening."""
+    a = ctx.image("a.img", 16 * MiB)
+    b = ctx.image("b.img", 8 * MiB)
+    ctx.write_conf([(T1, [a], [])])
+    ctx.start(check_errors=False)  # the refused bind is logged as an error
+    busy = socket.socket()
+    ctx.cleanup.add(busy.close)
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    port = busy.getsockname()[1]
+    ctx.write_conf([(T1, [a, b], [])], extra_portals=[f"127.0.0.1:{port}"])
+    p = ctx.ctl("reload", check=False)
+    print(p.stdout, p.stderr)
+    expect(p.returncode == 1 and f"cannot listen on 127.0.0.1 port {port}" in p.stderr,
+           f"bind failure refuses the reload: {p.stderr}")
+    _, luns = ctx.ctl("luns", json_out=True)
+    expect(len(luns) == 1, f"the LUN of the refused file was not added: {luns}")
+    busy.close()
+
+    ctx.write_conf([(T1, [a], [])], extra_portals=["127.0.0.1:0"])
+    out = reload_ok(ctx)
+    m = re.search(r"portal 127\.0\.0\.1:(\d+) added", out)
+    expect(m is not None, f"reload reports the new portal with its port:\n{out}")
+    new_port = int(m.group(1))
+    ls = run_tool([ctx.tool("iscsi-ls"), f"iscsi://127.0.0.1:{new_port}"]).stdout
+    expect(T1 in ls, f"discovery through the new portal:\n{ls}")
+    expect(f"127.0.0.1:{new_port},1" in ls and f"127.0.0.1:{ctx.t.port},1" in ls,
+           f"SendTargets lists both portals:\n{ls}")
+
+    ctx.write_conf([(T1, [a], [])])
+    out = reload_ok(ctx)
+    expect(f"portal 127.0.0.1:{new_port} removed" in out, out)
+    try:
+        socket.create_connection(("127.0.0.1", new_port), timeout=5).close()
+        raise HarnessError("the removed portal still accepts connections")
+    except ConnectionRefusedError:
+        pass
+    ls = run_tool([ctx.tool("iscsi-ls"), ctx.t.url()]).stdout
+    expect(f"127.0.0.1:{new_port}," not in ls, f"SendTargets no longer lists it:\n{ls}")
+    ctx.t.stop()
+
+
 TESTS = {f.__name__: f for f in [
     reload_adds_resizes_removes_lun_while_unrelated_session_does_io,
     reload_invalid_file_keeps_running_config,
     reload_acl_removal_ends_that_initiators_session_only,
     targetctl_text_and_json_outputs_parse,
     targetctl_permission_denied_is_explained,
+    reload_portal_added_listens_and_bind_failure_changes_nothing,
 ]}
 
 
