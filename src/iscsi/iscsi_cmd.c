@@ -314,10 +314,46 @@ static void send_r2ts(struct iscsi_conn *c, struct iscsi_cmd *cmd)
 	}
 }
 
+/*
+ * RFC 7143 7.8 (digest errors), applied through 7.9 (an out-of-order DataSN is
+ * an implied digest error): with no recovery R2T at ErrorRecoveryLevel 0 the
+ * target terminates the task with a SCSI Response, CHECK CONDITION and the
+ * iSCSI condition "protocol service CRC error" (11.4.7.2: ABORTED COMMAND,
+ * ASC/ASCQ 47h/05h), and MUST first wait for all the data, signalled by a
+ * Data-Out with the F bit for every outstanding R2T (and the unsolicited
+ * burst). The connection stays up. The sense is an iSCSI condition, not a
+ * SCSI outcome, so the transport writes it (fixed format, SPC-4 4.5.3).
+ */
+static void dout_failed_finish(struct iscsi_cmd *cmd)
+{
+	struct scsi_task *t = &cmd->task;
+
+	if (cmd->unsol_open)
+		return;
+	for (unsigned i = 0; i < ISCSI_R2T_MAX; i++)
+		if (cmd->r2t[i].active)
+			return;
+	t->status = SCSI_STATUS_CHECK_CONDITION;
+	memset(t->sense, 0, 18);
+	t->sense[0] = 0x70; /* current error, fixed format */
+	t->sense[2] = 0x0b; /* ABORTED COMMAND */
+	t->sense[7] = 10; /* additional sense length */
+	t->sense[12] = 0x47;
+	t->sense[13] = 0x05; /* PROTOCOL SERVICE CRC ERROR */
+	t->sense_len = 18;
+	t->xfer_len = t->edtl; /* no residual: the task transferred nothing */
+	send_scsi_rsp(cmd->conn, cmd, cmd->r2tsn);
+}
+
 static void write_progress(struct iscsi_cmd *cmd)
 {
 	if (cmd->state != CMD_DATA_OUT)
 		return;
+	if (cmd->dout_failed) {
+		/* 7.8: no new R2Ts; answer once the outstanding data is in */
+		dout_failed_finish(cmd);
+		return;
+	}
 	if (cmd->received >= cmd->xfer_len || cmd->discard_data) {
 		cmd_submit(cmd);
 		return;
@@ -342,6 +378,7 @@ enum iscsi_verdict iscsi_data_out_hdr(struct iscsi_conn *c, const uint8_t *bhs, 
 	const struct iscsi_bhs_data *h = (const void *)bhs;
 	uint32_t itt = get_be32(h->itt), ttt = get_be32(h->ttt);
 	uint32_t datasn = get_be32(h->datasn), off = get_be32(h->buffer_offset);
+	uint32_t exp_datasn, exp_off;
 	struct iscsi_cmd *cmd = iscsi_cmd_find(c, itt);
 
 	c->rx_dout = NULL;
@@ -353,12 +390,12 @@ enum iscsi_verdict iscsi_data_out_hdr(struct iscsi_conn *c, const uint8_t *bhs, 
 		return ISCSI_V_OK;
 	}
 	if (ttt == ISCSI_RSVD_TAG) {
-		/* 11.7.1: unsolicited data, in order (DataPDUInOrder=Yes), DataSN
-		 * counting from 0, within the first burst */
-		if (!cmd->unsol_open || datasn != cmd->unsol_datasn || off != cmd->received ||
-		    (uint64_t)off + dsl > cmd->unsol_end)
+		/* 11.7.1: unsolicited data within the first burst */
+		if (!cmd->unsol_open || (uint64_t)off + dsl > cmd->unsol_end)
 			goto proto;
 		cmd->dout_r2t = -1;
+		exp_datasn = cmd->unsol_datasn;
+		exp_off = cmd->received;
 	} else {
 		struct iscsi_r2t *r = NULL;
 
@@ -367,16 +404,33 @@ enum iscsi_verdict iscsi_data_out_hdr(struct iscsi_conn *c, const uint8_t *bhs, 
 				r = &cmd->r2t[i];
 				cmd->dout_r2t = (int)i;
 			}
-		/* 11.7.1 / 11.8: TTT of an outstanding R2T, DataSN per R2T from 0,
-		 * offsets in order inside the requested range */
-		if (!r || datasn != r->datasn || off != r->offset + r->received ||
-		    (uint64_t)off + dsl > (uint64_t)r->offset + r->len)
+		/* 11.7.1 / 11.8: TTT of an outstanding R2T, inside its range */
+		if (!r || off < r->offset || (uint64_t)off + dsl > (uint64_t)r->offset + r->len)
 			goto proto;
+		exp_datasn = r->datasn;
+		exp_off = r->offset + r->received;
 	}
 	if ((uint64_t)off + dsl > cmd->xfer_len)
 		goto proto;
+	if (!cmd->dout_failed) {
+		/* 11.7.1 / 13.19: DataSN counts from 0 per R2T (or unsolicited
+		 * burst) and DataPDUInOrder=Yes puts offsets in order. 7.9: an
+		 * out-of-order DataSN means an earlier data PDU was lost, an
+		 * implied digest error (7.8): fail the task, keep the connection. */
+		if (datasn != exp_datasn) {
+			if (util_ratelimit_ok(&cmd_rl))
+				log_warn("iscsi",
+					 "%s: Data-Out ITT 0x%x DataSN %u, expected %u: task "
+					 "ends with PROTOCOL SERVICE CRC ERROR (RFC 7143 7.9)",
+					 c->peer, itt, datasn, exp_datasn);
+			cmd->dout_failed = true;
+		} else if (off != exp_off) {
+			goto proto;
+		}
+	}
 	c->rx_dout = cmd;
-	*data = cmd->discard_data ? NULL : cmd->task.buf + off;
+	/* a failed task's data is read (bounds-checked above) and thrown away */
+	*data = cmd->discard_data || cmd->dout_failed ? NULL : cmd->task.buf + off;
 	return ISCSI_V_OK;
 proto:
 	if (util_ratelimit_ok(&cmd_rl))
@@ -408,8 +462,8 @@ enum iscsi_verdict iscsi_data_out_pdu(struct iscsi_conn *c, const uint8_t *bhs, 
 
 		r->received += dsl;
 		r->datasn++;
-		if (r->received == r->len)
-			r->active = false;
+		if (r->received >= r->len || (final && cmd->dout_failed))
+			r->active = false; /* 7.8: F ends a failed task's burst */
 		else if (final)
 			return ISCSI_V_CLOSE; /* 11.7.1: F before the burst is complete */
 	}

@@ -100,6 +100,9 @@ struct iscsi_cmd {
 	uint32_t unsol_datasn;
 	bool unsol_open; /* unsolicited Data-Out still allowed */
 	bool discard_data; /* edtl > SCSI_XFER_MAX: data thrown away */
+	bool dout_failed; /* 7.9: DataSN out of order (an implied digest error):
+			   * the rest of the data is discarded, the task is never
+			   * submitted and ends with CHECK CONDITION 0B/47/05 */
 	uint32_t r2t_next; /* next offset to request */
 	uint32_t r2tsn;
 	struct iscsi_r2t r2t[ISCSI_R2T_MAX];

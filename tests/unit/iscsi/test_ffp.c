@@ -251,16 +251,101 @@ static void rfc7143_11_14_logout_closes_session(void **state)
 	pump(f, 10);
 }
 
-static void rfc7143_11_7_1_data_out_sequence_error_closes(void **state)
+static void rfc7143_11_7_1_data_out_offset_error_closes(void **state)
 {
 	struct fx *f = *state;
 	uint8_t bhs[48];
 
 	login(f);
 	send_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 0x70, 1, 4096, 0x2a, 0, 8, NULL, 0);
-	/* unsolicited Data-Out with DataSN 1 where 0 is due */
-	send_dout(f, 0x70, ISCSI_RSVD_TAG, 1, 0, 4096, true);
+	/* right DataSN, but offset 512 where 0 is due (DataPDUInOrder=Yes):
+	 * a protocol error, the connection ends at ERL 0 */
+	send_dout(f, 0x70, ISCSI_RSVD_TAG, 0, 512, 2048, true);
 	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), -1);
+	close(f->fd);
+	pump(f, 10);
+}
+
+/* SCSI Response with CHECK CONDITION, ABORTED COMMAND, 47/05 (RFC 7143
+ * 11.4.7.2 "protocol service CRC error"), in fixed format. */
+static void expect_crc_error_rsp(struct fx *f, uint32_t itt)
+{
+	uint8_t bhs[48], data[64];
+	uint32_t dsl;
+
+	assert_int_equal(recv_pdu_raw(f, bhs, data, sizeof(data), &dsl), 0);
+	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_SCSI_RSP);
+	assert_int_equal(get_be32(bhs + 16), itt);
+	assert_int_equal(bhs[2], ISCSI_RESPONSE_COMPLETED);
+	assert_int_equal(bhs[3], SCSI_STATUS_CHECK_CONDITION);
+	assert_int_equal(dsl, 2 + 18);
+	assert_int_equal(get_be16(data), 18);
+	assert_int_equal(data[2] & 0x7f, 0x70);
+	assert_int_equal(data[2 + 2] & 0x0f, 0x0b);
+	assert_int_equal(data[2 + 12], 0x47);
+	assert_int_equal(data[2 + 13], 0x05);
+}
+
+#define DSN_LBA 1024 /* blocks no other test writes */
+
+static void read_back_zero(struct fx *f, uint32_t itt, uint32_t cmdsn, uint32_t len)
+{
+	uint8_t bhs[48];
+	uint32_t dsl, total = 0;
+
+	memset(rbuf, 0xee, sizeof(rbuf));
+	send_cmd(f, ISCSI_CMD_FLAG_READ | ISCSI_FLAG_FINAL | 1, itt, cmdsn, len, 0x28, DSN_LBA,
+		 (uint16_t)(len / 512), NULL, 0);
+	for (;;) {
+		assert_int_equal(recv_pdu_raw(f, bhs, rbuf + total, sizeof(rbuf) - total, &dsl), 0);
+		assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_DATA_IN);
+		total += dsl;
+		if (bhs[1] & ISCSI_DATAIN_FLAG_STATUS)
+			break;
+	}
+	assert_int_equal(bhs[3], SCSI_STATUS_GOOD);
+	assert_int_equal(total, len);
+	for (uint32_t i = 0; i < len; i++)
+		assert_int_equal(rbuf[i], 0);
+}
+
+static void rfc7143_7_9_unsolicited_datasn_error_check_condition_47_05(void **state)
+{
+	struct fx *f = *state;
+	uint8_t bhs[48];
+
+	for (unsigned i = 0; i < sizeof(wbuf); i++)
+		wbuf[i] = (uint8_t)(i * 7 + 3);
+	login(f);
+	send_cmd(f, ISCSI_FLAG_FINAL, 0x80, 1, 0, 0x00, 0, 0, NULL, 0); /* power-on UA */
+	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
+
+	/* 4096 unsolicited bytes in two PDUs, both DataSN 0 (libiscsi
+	 * iSCSIdatasn case 1): 7.9 implied digest error, 7.8 at ERL 0: all the
+	 * data is taken, no R2T follows, the task ends with CHECK CONDITION */
+	send_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 0x81, 2, 8192, 0x2a, DSN_LBA, 16, NULL, 0);
+	send_dout(f, 0x81, ISCSI_RSVD_TAG, 0, 0, 2048, false);
+	send_dout(f, 0x81, ISCSI_RSVD_TAG, 0, 2048, 2048, true);
+	expect_crc_error_rsp(f, 0x81);
+
+	/* DataSN 1 then 0 within an R2T (case 4), after FirstBurstLength of
+	 * immediate data */
+	send_cmd(f, ISCSI_CMD_FLAG_WRITE | ISCSI_FLAG_FINAL | 1, 0x82, 3, 8192, 0x2a, DSN_LBA, 16,
+		 wbuf, 4096);
+	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
+	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_R2T);
+	assert_int_equal(get_be32(bhs + 40), 4096);
+	send_dout(f, 0x82, get_be32(bhs + 20), 1, 4096, 2048, false);
+	send_dout(f, 0x82, get_be32(bhs + 20), 0, 6144, 2048, true);
+	expect_crc_error_rsp(f, 0x82);
+
+	/* a single PDU with DataSN 27 (case 2) */
+	send_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 0x83, 4, 512, 0x2a, DSN_LBA, 1, NULL, 0);
+	send_dout(f, 0x83, ISCSI_RSVD_TAG, 27, 0, 512, true);
+	expect_crc_error_rsp(f, 0x83);
+
+	/* the connection lives and none of the data reached the medium */
+	read_back_zero(f, 0x84, 5, 8192);
 	close(f->fd);
 	pump(f, 10);
 }
@@ -288,7 +373,8 @@ int main(void)
 	    cmocka_unit_test(rfc7143_11_17_unknown_opcode_rejected_session_lives),
 	    cmocka_unit_test(rfc7143_11_3_immediate_data_over_first_burst_rejected),
 	    cmocka_unit_test(rfc7143_11_14_logout_closes_session),
-	    cmocka_unit_test(rfc7143_11_7_1_data_out_sequence_error_closes),
+	    cmocka_unit_test(rfc7143_11_7_1_data_out_offset_error_closes),
+	    cmocka_unit_test(rfc7143_7_9_unsolicited_datasn_error_check_condition_47_05),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
