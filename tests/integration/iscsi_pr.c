@@ -34,6 +34,19 @@ static uint64_t be64(const unsigned char *p)
 	return (uint64_t)scsi_get_uint32(p) << 32 | scsi_get_uint32(p + 4);
 }
 
+static struct iscsi_context *c;
+static struct iscsi_url *u;
+
+/* Frees everything (a sanitizer build of this tool reports leaks). */
+static int finish(int rc)
+{
+	if (u)
+		iscsi_destroy_url(u);
+	if (c)
+		iscsi_destroy_context(c);
+	return rc;
+}
+
 static int status_of(struct scsi_task *t)
 {
 	int s = t ? t->status : -1;
@@ -45,8 +58,6 @@ static int status_of(struct scsi_task *t)
 
 int main(int argc, char **argv)
 {
-	struct iscsi_context *c;
-	struct iscsi_url *u;
 	struct scsi_task *t;
 	const char *op;
 	int lun;
@@ -60,7 +71,7 @@ int main(int argc, char **argv)
 	u = c ? iscsi_parse_full_url(c, argv[1]) : NULL;
 	if (!u) {
 		fprintf(stderr, "bad url %s\n", argv[1]);
-		return 2;
+		return finish(2);
 	}
 	iscsi_set_targetname(c, u->target);
 	iscsi_set_session_type(c, ISCSI_SESSION_NORMAL);
@@ -71,14 +82,14 @@ int main(int argc, char **argv)
 	iscsi_set_reconnect_max_retries(c, 0);
 	if (iscsi_full_connect_sync(c, u->portal, u->lun)) {
 		fprintf(stderr, "login: %s\n", iscsi_get_error(c));
-		return 2;
+		return finish(2);
 	}
 	lun = u->lun;
 	/* SAM-5 5.14: report (and so clear) pending unit attentions first */
 	for (int i = 0; i < 16; i++) {
 		t = iscsi_testunitready_sync(c, lun);
 		if (!t)
-			return 2;
+			return finish(2);
 		int ua = t->status == SCSI_STATUS_CHECK_CONDITION &&
 		    t->sense.key == SCSI_SENSE_UNIT_ATTENTION;
 		scsi_free_scsi_task(t);
@@ -103,10 +114,10 @@ int main(int argc, char **argv)
 			    c, lun, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0,
 			    &b);
 			if (!t)
-				return 2; /* the daemon went away */
+				return finish(2); /* the daemon went away */
 			if (t->status != SCSI_STATUS_GOOD) {
 				fprintf(stderr, "storm: status %d\n", t->status);
-				return 2;
+				return finish(2);
 			}
 			scsi_free_scsi_task(t);
 			printf("ack=%llx\n", (unsigned long long)(base + (uint64_t)i));
@@ -129,7 +140,7 @@ int main(int argc, char **argv)
 		t = iscsi_persistent_reserve_in_sync(c, lun, SCSI_PERSISTENT_RESERVE_READ_KEYS,
 						     4096);
 		if (!t || t->status || t->datain.size < 8)
-			return 2;
+			return finish(2);
 		uint32_t n = scsi_get_uint32(t->datain.data + 4) / 8;
 		printf("gen=%u keys=", scsi_get_uint32(t->datain.data));
 		for (uint32_t i = 0; i < n && 8 + 8 * (int)i + 8 <= t->datain.size; i++)
@@ -141,7 +152,7 @@ int main(int argc, char **argv)
 		t = iscsi_persistent_reserve_in_sync(
 		    c, lun, SCSI_PERSISTENT_RESERVE_READ_RESERVATION, 4096);
 		if (!t || t->status || t->datain.size < 8)
-			return 2;
+			return finish(2);
 		if (t->datain.size >= 24)
 			printf("type=%u key=%llx\n", t->datain.data[21] & 0x0f,
 			       (unsigned long long)be64(t->datain.data + 8));
@@ -150,9 +161,8 @@ int main(int argc, char **argv)
 		scsi_free_scsi_task(t);
 	} else {
 		fprintf(stderr, "unknown op %s\n", op);
-		return 2;
+		return finish(2);
 	}
 	iscsi_logout_sync(c);
-	iscsi_destroy_context(c);
-	return 0;
+	return finish(0);
 }
