@@ -1,25 +1,32 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# build-image.sh [CACHE_DIR] -- build the throwaway initiator VM image.
+# build-image.sh [--fence] [CACHE_DIR] -- build the throwaway initiator VM image.
 #
 # The image is Debian 12's own kernel (linux-image-amd64, fetched with
 # `apt-get download` and unpacked, never installed) plus an initramfs holding
 # busybox, the kernel modules the Linux iSCSI initiator needs (iscsi_tcp and
 # its dependencies, matched to that kernel), open-iscsi (iscsid, iscsiadm) and
-# sg3_utils with their shared libraries. See docs/initiator-vm.md.
+# sg3_utils with their shared libraries. --fence adds python3 (the host's
+# interpreter and standard library) and Debian's fence-agents (fence_scsi) with
+# the Python modules it imports. See docs/initiator-vm.md.
 #
-# The result lives in CACHE_DIR/<key>/ (vmlinuz, initrd.img, image.env); the
-# key hashes the package versions and this directory's image files, so a
-# second run with nothing changed only checks versions and prints the
-# directory. CACHE_DIR/current points at the newest image. Builds are
-# serialised with flock, so parallel ctest jobs build once.
+# The result lives in CACHE_DIR/<variant>-<key>/ (vmlinux, vmlinuz,
+# initrd.img, image.env); the key hashes the package versions and the image
+# recipe, so a second run with nothing changed only checks versions and prints
+# the directory. CACHE_DIR/current-<variant> points at the newest image of a
+# variant (base or fence). Builds are serialised with flock.
 #
 # Prints "IMAGE_DIR=<dir>" as its last line. Exit 0 on success, 77 when the
 # host cannot provide the packages (no apt, no network to the mirror).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VARIANT=base
+if [ "${1:-}" = --fence ]; then
+	VARIANT=fence
+	shift
+fi
 CACHE_DIR=${1:-${TARGETD_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/targetd-initiator-vm}}
 mkdir -p "$CACHE_DIR"
 CACHE_DIR=$(cd "$CACHE_DIR" && pwd)
@@ -32,6 +39,11 @@ skip() { log "SKIP: $*"; exit 77; }
 HOST_PKGS=(qemu-system-x86 busybox-static cpio kmod xz-utils)
 # Unpacked into the image (with the shared libraries their binaries need).
 GUEST_PKGS=(open-iscsi libisns0 libopeniscsiusr sg3-utils libsgutils2-1.46-2)
+# --fence: fence_scsi and what fencing.py imports (pexpect, pycurl).
+FENCE_PKGS=(fence-agents python3-pexpect python3-ptyprocess python3-pycurl)
+# The host's interpreter is copied; its packages are part of the cache key.
+FENCE_HOST_PKGS=(python3.11 libpython3.11-stdlib libcurl3-gnutls)
+[ "$VARIANT" = fence ] && GUEST_PKGS+=("${FENCE_PKGS[@]}")
 # Modules the initiator needs; dependencies come from modules.dep.
 MODULES=(virtio_pci virtio_net iscsi_tcp sd_mod sg crc32c_generic)
 
@@ -91,7 +103,13 @@ else
 fi
 # Cache key: every package that ends up in the image (the host's busybox and
 # libc are copied too) and the image recipe itself.
-KEY=$( (echo "$VERSIONS"; cat "$HERE/build-image.sh" "$HERE/guest/init") | sha256sum | cut -c1-16)
+HOST_VERSIONS=
+if [ "$VARIANT" = fence ]; then
+	HOST_VERSIONS=$(dpkg-query -W "${FENCE_HOST_PKGS[@]}" 2>/dev/null) ||
+		die "--fence needs the host packages ${FENCE_HOST_PKGS[*]}"
+fi
+KEY=$VARIANT-$( (echo "$VERSIONS$HOST_VERSIONS"; cat "$HERE/build-image.sh" "$HERE/guest/init") |
+	sha256sum | cut -c1-16)
 OUT="$CACHE_DIR/$KEY"
 
 if [ -f "$OUT/image.env" ]; then
@@ -157,6 +175,26 @@ for b in "$UNPACK"/usr/bin/sg_* "$UNPACK"/usr/bin/sginfo; do
 	install -m 0755 "$b" "$ROOT/usr/bin/"
 	BINS+=("$b")
 done
+if [ "$VARIANT" = fence ]; then
+	# The host's python3.11 under the same paths (sys.prefix is found from
+	# the binary's location), without tests, IDLE, tkinter and optimised .pyc.
+	PYLIB=/usr/lib/python3.11
+	install -m 0755 /usr/bin/python3.11 "$ROOT/usr/bin/python3.11"
+	ln -s python3.11 "$ROOT/usr/bin/python3"
+	BINS+=(/usr/bin/python3.11)
+	(cd / && find "${PYLIB#/}" \( -path '*/test' -o -path '*/tests' -o -path '*/idlelib' \
+		-o -path '*/tkinter' -o -path '*/turtledemo' -o -path '*/lib2to3' \
+		-o -path '*/ensurepip' -o -path '*/config-3.11-*' \) -prune -o \
+		\( -type f ! -name '*.opt-?.pyc' -print \) -o \( -type l -print \) |
+		cpio -pdm --quiet "$ROOT")
+	for so in "$PYLIB"/lib-dynload/*.so; do BINS+=("$so"); done
+	mkdir -p "$ROOT/usr/lib/python3"
+	cp -a "$UNPACK/usr/lib/python3/dist-packages" "$ROOT/usr/lib/python3/"
+	for so in "$UNPACK"/usr/lib/python3/dist-packages/*.so; do BINS+=("$so"); done
+	mkdir -p "$ROOT/usr/share"
+	cp -a "$UNPACK/usr/share/fence" "$ROOT/usr/share/fence"
+	install -m 0755 "$UNPACK/usr/sbin/fence_scsi" "$ROOT/usr/sbin/fence_scsi"
+fi
 # One ldd over all binaries: "name => /path (addr)", the interpreter as "/path (addr)".
 LD_LIBRARY_PATH=$LIBPATH ldd "${BINS[@]}" >"$WORK/ldd.txt" || true
 if grep -q 'not found' "$WORK/ldd.txt"; then
@@ -255,11 +293,11 @@ fi
 } >"$WORK/out/image.env"
 rm -rf "$OUT"
 mv "$WORK/out" "$OUT"
-ln -sfn "$KEY" "$CACHE_DIR/current"
-# Keep the cache small: drop images other than the current one.
-for d in "$CACHE_DIR"/*/; do
+ln -sfn "$KEY" "$CACHE_DIR/current-$VARIANT"
+# Keep the cache small: drop older images of this variant.
+for d in "$CACHE_DIR/$VARIANT"-*/; do
 	d=${d%/}
-	case $(basename "$d") in "$KEY" | current) ;; *) rm -rf "$d" ;; esac
+	[ "$(basename "$d")" = "$KEY" ] || rm -rf "$d"
 done
 log "built $OUT ($(du -sh "$OUT/initrd.img" | cut -f1) initrd, kernel $KVER)" \
 	"in $(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }') s"

@@ -3,7 +3,7 @@
 #
 # run-vm.sh --port P --target IQN --initiator IQN1 [--initiator2 IQN2]
 #           --script guest.sh [--timeout S] [--cache DIR] [--log FILE]
-#           [--env NAME=VALUE]... [--memory MB]
+#           [--env NAME=VALUE]... [--memory MB] [--fence]
 #
 # Boots the initiator VM (build-image.sh, cached) with qemu in software
 # emulation, runs guest.sh inside it and exits with guest.sh's exit status,
@@ -25,6 +25,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PORT= TARGET= INITIATOR= INITIATOR2= SCRIPT= TIMEOUT=120 CACHE= LOG= MEM=512
 EXTRA_ENV=()
+IMAGE_OPTS=()
 
 usage() {
 	sed -n '4,7p' "${BASH_SOURCE[0]}" | sed 's/^# //' >&2
@@ -42,6 +43,11 @@ while [ $# -gt 0 ]; do
 	--log) LOG=$2 ;;
 	--memory) MEM=$2 ;;
 	--env) EXTRA_ENV+=("$2") ;;
+	--fence) # the image with python3 and fence_scsi
+		IMAGE_OPTS+=(--fence)
+		shift
+		continue
+		;;
 	*) usage ;;
 	esac
 	shift 2 || usage
@@ -55,13 +61,17 @@ since() { awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.1f", a - b }'; }
 QEMU=$(command -v qemu-system-x86_64 || true)
 if [ -z "$QEMU" ]; then
 	# build-image.sh installs it; run it first so a fresh host gets qemu.
-	"$HERE/build-image.sh" ${CACHE:+"$CACHE"} >/dev/null || exit $?
+	"$HERE/build-image.sh" "${IMAGE_OPTS[@]+"${IMAGE_OPTS[@]}"}" ${CACHE:+"$CACHE"} >/dev/null ||
+		exit $?
 	QEMU=$(command -v qemu-system-x86_64 || true)
 	[ -n "$QEMU" ] || { log "SKIP: qemu-system-x86_64 not available"; exit 77; }
 fi
-out=$("$HERE/build-image.sh" ${CACHE:+"$CACHE"}) || exit $?
+out=$("$HERE/build-image.sh" "${IMAGE_OPTS[@]+"${IMAGE_OPTS[@]}"}" ${CACHE:+"$CACHE"}) || exit $?
 IMAGE_DIR=${out##*IMAGE_DIR=}
 KERNEL=$(sed -n 's/^KERNEL=//p' "$IMAGE_DIR/image.env")
+for f in "$IMAGE_DIR/$KERNEL" "$IMAGE_DIR/initrd.img"; do
+	[ -s "$f" ] || { log "broken image: $f missing or empty"; exit 125; }
+done
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/targetd-vm.XXXXXX")
 QPID=
@@ -147,8 +157,9 @@ if [ -f "$RUN/timed-out" ]; then
 	exit 124
 fi
 if [ -z "$exit_line" ]; then
-	if grep -qiE 'could not|failed to|not supported' "$RUN/qemu.out" && [ -z "$begin" ]; then
-		log "SKIP: qemu cannot run here (status $qrc):"
+	if [ "$qrc" -ne 0 ] && [ ! -s "$RUN/console.txt" ]; then
+		# The image files were checked above: qemu itself cannot run here.
+		log "SKIP: qemu cannot run on this host (exit $qrc):"
 		cat "$RUN/qemu.out" >&2
 		exit 77
 	fi

@@ -99,7 +99,7 @@ class Scenario:
             return t
         raise th.HarnessError("no free port")
 
-    def run_vm(self, script, initiator2=None, env=(), timeout=None, on_host=None):
+    def run_vm(self, script, initiator2=None, env=(), timeout=None, on_host=None, fence=False):
         """Boot the VM with scenarios/SCRIPT; returns (rc, output).
 
         on_host(action) is called when the guest prints "@@HOST action@@"."""
@@ -111,6 +111,8 @@ class Scenario:
             cmd += ["--cache", self.args.cache]
         if initiator2:
             cmd += ["--initiator2", initiator2]
+        if fence:
+            cmd += ["--fence"]
         for e in env:
             cmd += ["--env", e]
         t0 = time.monotonic()
@@ -228,11 +230,20 @@ def spc4_aptpl_reservation_survives_target_restart(s):
     check(rc == 0, f"guest script failed ({rc})")
 
 
+def spc4_fence_scsi_two_nodes_on_off_status(s):
+    """Debian's fence_scsi (issue 7 scenario 5): nodes A and B unfence, A fences
+    B, B's writes conflict and its status is OFF, B unfences again."""
+    s.start_targetd()
+    rc, _ = s.run_vm("fence_scsi.sh", initiator2=NODE2, fence=True)
+    check(rc == 0, f"guest script failed ({rc})")
+
+
 TESTS = {f.__name__: f for f in [
     rfc7143_discovery_login_sbc4_direct_io_round_trip,
     spc4_sg_persist_register_reserve_release_unregister,
     spc4_two_initiators_fence_preempt_and_abort,
     spc4_aptpl_reservation_survives_target_restart,
+    spc4_fence_scsi_two_nodes_on_off_status,
 ]}
 
 
