@@ -56,6 +56,18 @@ static int status_of(struct scsi_task *t)
 	return s;
 }
 
+/* "status=N", plus " sense=K/AA/QQ" for CHECK CONDITION */
+static void print_status(struct scsi_task *t)
+{
+	if (t && t->status == SCSI_STATUS_CHECK_CONDITION)
+		printf("status=%d sense=%02x/%02x/%02x\n", t->status, t->sense.key,
+		       (t->sense.ascq >> 8) & 0xff, t->sense.ascq & 0xff);
+	else
+		printf("status=%d\n", t ? t->status : -1);
+	if (t)
+		scsi_free_scsi_task(t);
+}
+
 int main(int argc, char **argv)
 {
 	struct scsi_task *t;
@@ -100,10 +112,8 @@ int main(int argc, char **argv)
 		struct scsi_persistent_reserve_out_basic b = {.service_action_reservation_key =
 								  strtoull(argv[5], NULL, 0),
 							      .aptpl = (uint8_t)atoi(argv[6])};
-		printf("status=%d\n",
-		       status_of(iscsi_persistent_reserve_out_sync(
-			   c, lun, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0,
-			   &b)));
+		print_status(iscsi_persistent_reserve_out_sync(
+		    c, lun, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0, &b));
 	} else if (!strcmp(op, "storm") && argc == 7) {
 		uint64_t base = strtoull(argv[5], NULL, 0);
 		long n = atol(argv[6]);

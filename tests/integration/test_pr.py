@@ -5,7 +5,7 @@ restart of the real daemon, driven by iscsi_pr (a libiscsi program with fixed
 ISIDs, so a second run is the same I_T nexus).
 
     test_pr.py --targetd PATH --iscsi-pr PATH --test NAME
-Exit 0 pass, 1 fail.
+Exit 0 pass, 1 fail, 77 skipped.
 """
 
 import argparse
@@ -27,6 +27,10 @@ NODE_C = ("iqn.2026-12.org.example:node-c", "3")
 GOOD, CONFLICT = "status=0", "status=24"
 
 
+class Skip(Exception):
+    pass
+
+
 class Ctx:
     def __init__(self, args, cleanup):
         self.args = args
@@ -34,10 +38,10 @@ class Ctx:
         self.state = os.path.join(make_tempdir(cleanup, base="/var/tmp"), "state")
         os.mkdir(self.state)
 
-    def daemon(self):
+    def daemon(self, check_errors=True):
         return Targetd(self.args.targetd, ["-f", "--listen", "127.0.0.1:0", "--export",
                                            f"{IQN}=mem:64M", "--state-dir", self.state],
-                       self.cleanup).start()
+                       self.cleanup, check_errors=check_errors).start()
 
     def pr(self, d, node, *op):
         p = subprocess.run([self.args.iscsi_pr, d.url(IQN, 0), node[0], node[1]] + list(op),
@@ -111,6 +115,38 @@ def issue11_corrupt_state_file_keeps_daemon_from_starting(ctx):
     raise HarnessError("targetd started with a corrupt state file")
 
 
+def issue11_full_state_dir_fails_prout_memory_unchanged(ctx):
+    """The state directory fills up (a small tmpfs): an APTPL PROUT fails with
+    CHECK CONDITION, HARDWARE ERROR / INTERNAL TARGET FAILURE, the state in
+    memory is unchanged, and the same PROUT succeeds once space returns."""
+    if os.geteuid() != 0:
+        raise Skip("needs root to mount a tmpfs")
+    os.rmdir(ctx.state)
+    os.mkdir(ctx.state)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", ctx.state],
+                      capture_output=True).returncode != 0:
+        raise Skip("cannot mount a tmpfs")
+    ctx.cleanup.add(lambda: subprocess.run(["umount", "-l", ctx.state], capture_output=True))
+    d = ctx.daemon(check_errors=False)  # the failure is logged as an error, on purpose
+    expect(ctx.pr(d, NODE_A, "register", "0xa1", "1"), GOOD, "A REGISTER APTPL=1")
+    filler = os.path.join(ctx.state, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    os.close(fd)
+    expect(ctx.pr(d, NODE_B, "register", "0xb2", "1"), "status=2 sense=04/44/00",
+           "B REGISTER APTPL=1 on a full state directory")
+    expect(ctx.pr(d, NODE_C, "keys"), "gen=1 keys=a1", "READ KEYS after the failure")
+    expect("failed: No space left on device" in d.stderr(), True, "the log names errno")
+    os.unlink(filler)
+    expect(ctx.pr(d, NODE_B, "register", "0xb2", "1"), GOOD, "B REGISTER APTPL=1 with space")
+    expect(ctx.pr(d, NODE_C, "keys"), "gen=2 keys=a1,b2", "READ KEYS after space returned")
+    d.stop()
+
+
 def issue11_crash_during_prout_storm_restores_acknowledged_state(ctx, rounds=None):
     """Several initiators re-register with APTPL=1 as fast as they can; the
     daemon is SIGKILLed at a random moment (mid-commit included), restarted:
@@ -164,6 +200,7 @@ TESTS = {f.__name__: f for f in [
     issue11_aptpl0_state_is_gone_after_restart,
     issue11_corrupt_state_file_keeps_daemon_from_starting,
     issue11_crash_during_prout_storm_restores_acknowledged_state,
+    issue11_full_state_dir_fails_prout_memory_unchanged,
 ]}
 
 
@@ -183,6 +220,9 @@ def main():
         except HarnessError as e:
             print(f"FAIL: {args.test}: {e}")
             return 1
+        except Skip as e:
+            print(f"SKIP: {args.test}: {e}")
+            return 77
     print(f"PASS: {args.test}")
     return 0
 
