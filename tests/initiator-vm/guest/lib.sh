@@ -127,6 +127,35 @@ sha256_of() { # FILE-or-DEVICE OFFSET-MIB COUNT-MIB
 	dd if="$1" bs=1M skip="$2" count="$3" iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1
 }
 
+# portal_conns: local TCP ports of the guest's established connections to
+# the portal (/proc/net/tcp: hex addr:port, state 01 = ESTABLISHED), sorted.
+portal_conns() {
+	hp=$(printf '%04X' "$PORT")
+	awk -v hp="$hp" '$3 ~ ":" hp "$" && $4 == "01" { split($2, a, ":"); print a[2] }' \
+		/proc/net/tcp | sort
+}
+
+# wait_reconnect "PORTS-BEFORE" N [SECONDS]: wait until none of the
+# connections in PORTS-BEFORE is left and N new ones are established (the
+# sessions came back after a target restart). Sets $now.
+wait_reconnect() {
+	limit=$((${3:-90} * 10))
+	n=0
+	while :; do
+		now=$(portal_conns | tr '\n' ' ')
+		left=0
+		for p in $1; do
+			case " $now " in *" $p "*) left=1 ;; esac
+		done
+		if [ $left -eq 0 ] && [ "$(echo $now | wc -w)" -ge "$2" ]; then
+			return 0
+		fi
+		n=$((n + 1))
+		[ $n -lt $limit ] || return 1
+		sleep 0.1
+	done
+}
+
 # host_action NAME: ask the host harness to do NAME (restart-target, ...);
 # the host sees the line on the serial console.
 host_action() {

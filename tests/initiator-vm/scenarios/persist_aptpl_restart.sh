@@ -14,14 +14,6 @@ K1=0xa1a1000000000001
 K2=0xb2b2000000000002
 K3=0xc3c3000000000003
 
-# Local TCP ports of the guest's established connections to the portal
-# (/proc/net/tcp: hex local/remote address:port, state 01 = ESTABLISHED).
-conns() {
-	hp=$(printf '%04X' "$PORT")
-	awk -v hp="$hp" '$3 ~ ":" hp "$" && $4 == "01" { split($2, a, ":"); print a[2] }' \
-		/proc/net/tcp | sort
-}
-
 make_iface node1 "$INITIATOR"
 make_iface node2 "$INITIATOR2"
 # Fail over fast: replacement timeout bounds how long I/O waits for the
@@ -76,7 +68,7 @@ expect_state() { # DEV: keys K1 and K3, K3 (node2) holds type 5, APTPL active
 step "state before the restart"
 expect_state "$d1"
 
-before=$(conns | tr '\n' ' ')
+before=$(portal_conns | tr '\n' ' ')
 [ -n "$before" ] || fail "no connections to the portal?"
 echo "connections before: $before"
 step "asking the host to kill and restart targetd"
@@ -85,20 +77,7 @@ host_action restart-target
 
 # Recovered when none of the old connections is left and two new ones are
 # established (two sessions, one connection each).
-n=0
-while :; do
-	now=$(conns | tr '\n' ' ')
-	left=0
-	for p in $before; do
-		case " $now " in *" $p "*) left=1 ;; esac
-	done
-	if [ $left -eq 0 ] && [ "$(echo $now | wc -w)" -ge 2 ]; then
-		break
-	fi
-	n=$((n + 1))
-	[ $n -lt 900 ] || fail "sessions did not recover in 90 s (now: $now)"
-	sleep 0.1
-done
+wait_reconnect "$before" 2 90 || fail "sessions did not recover in 90 s (now: $now)"
 t1=$(uptime_s)
 echo "connections after: $now"
 echo "RESULT recovery_s=$(awk -v a="$t1" -v b="$t0" 'BEGIN { print a - b }')"
