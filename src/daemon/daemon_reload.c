@@ -442,7 +442,7 @@ static void apply_luns(struct daemon *d, struct scsi_target *t, const struct con
 		if (nl)
 			warning(rep,
 				"%s lun %llu: %s changed: the LU is replaced (closed and reopened; "
-				"initiators see REPORTED LUNS DATA HAS CHANGED)",
+				"initiators see a new logical unit, POWER ON 06/29/00)",
 				nt->name, (unsigned long long)ol->lun, lun_diff(ol, nl));
 		else
 			change(rep, "%s lun %llu removed (%s)", nt->name,
