@@ -47,11 +47,13 @@ extern int g_failures;
 void check_at(const char *file, int line, bool ok, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 #define CHECK(cond, ...) check_at(__FILE__, __LINE__, (cond), __VA_ARGS__)
-#define REQUIRE(cond, ...)                                         \
-	do {                                                       \
-		check_at(__FILE__, __LINE__, (cond), __VA_ARGS__); \
-		if (!(cond))                                       \
-			exit_now();                                \
+/* fatal: the scenario cannot go on (cond is evaluated once) */
+#define REQUIRE(cond, ...)                                              \
+	do {                                                            \
+		bool require_ok_ = (cond);                              \
+		check_at(__FILE__, __LINE__, require_ok_, __VA_ARGS__); \
+		if (!require_ok_)                                       \
+			exit_now();                                     \
 	} while (0)
 void exit_now(void) __attribute__((noreturn));
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

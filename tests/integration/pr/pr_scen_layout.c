@@ -479,4 +479,5 @@ void scen_prgeneration(void)
 	STEP(&C, SA_CLEAR, 0, KC, 0, ST_GOOD, 1, "CLEAR");
 	STEP(&C, SA_CLEAR, 0, KC, 0, ST_CONFLICT, 0, "CLEAR from an unregistered I_T nexus");
 #undef STEP
+	ini_logout(&O);
 }
