@@ -11,6 +11,7 @@
  * Each test has its own state directory (mkdtemp).
  */
 #include <dirent.h>
+#include <semaphore.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -617,6 +618,76 @@ static void issue11_prouts_queue_behind_the_commit_in_flight(void **state)
 	assert_int_equal(read_res(p, p->nx[C], NULL), PR_TYPE_WR_EX);
 }
 
+static int block_work(void *arg)
+{
+	return sem_wait(arg);
+}
+
+static void block_done(void *arg, int result)
+{
+	(void)arg;
+	(void)result;
+}
+
+static void stop_loop(void *arg)
+{
+	evl_stop(arg);
+}
+
+/* Run the loop for ms milliseconds whatever is pending. */
+static void run_for(struct pfx *p, uint64_t ms)
+{
+	struct evl_timer *tm;
+
+	assert_int_equal(evl_timer_create(p->f.evl, stop_loop, p->f.evl, &tm), 0);
+	assert_int_equal(evl_timer_arm(tm, ms, 0), 0);
+	assert_int_equal(evl_run(p->f.evl), 0);
+	evl_timer_destroy(tm);
+}
+
+/* While a PROUT's APTPL write is on the worker, PR IN and I/O see the
+ * committed state, and the PROUT is not answered (issue 11). */
+static void issue11_prin_and_io_use_committed_state_during_commit(void **state)
+{
+	struct pfx *p = *state;
+	struct evl_job blocker = {.work = block_work, .done = block_done};
+	struct cmd pro, rk, wr;
+	sem_t sem;
+	static uint8_t data[512];
+	uint8_t cdb[10] = {0x5e, PR_IN_READ_KEYS, 0, 0, 0, 0, 0, 0x10, 0x00, 0};
+
+	assert_int_equal(prout(p, p->nx[A], PR_OUT_REGISTER, 0, 0, 0xaa, F_APTPL), GOOD);
+	assert_int_equal(prout(p, p->nx[A], PR_OUT_RESERVE, PR_TYPE_WR_EX, 0xaa, 0, 0), GOOD);
+	assert_int_equal(sem_init(&sem, 0, 0), 0);
+	blocker.arg = &sem;
+	evl_job_submit(p->f.evl, &blocker); /* the worker runs jobs in order */
+	/* A releases: the new state (no reservation) waits for the disk */
+	prout_prep(p, &pro, p->nx[A], PR_OUT_RELEASE, PR_TYPE_WR_EX, 0xaa, 0, 0, NULL, 0);
+	cmd_submit(&pro);
+	run_for(p, 50);
+	assert_int_equal(pro.ndone, 0);
+	cmd_prep(&rk, &p->f, p->nx[C], 0, cdb, 10, 4096, SCSI_TASK_F_READ);
+	cmd_submit(&rk);
+	cmd_prep(&wr, &p->f, p->nx[C], 0, write10, 10, 512, SCSI_TASK_F_WRITE);
+	cmd_data_out(&wr, data, 512);
+	cmd_submit(&wr);
+	run_for(p, 50);
+	assert_int_equal(pro.ndone, 0);
+	assert_int_equal(rk.ndone, 1);
+	assert_good(&rk);
+	assert_int_equal(get_be32(rk.t.buf), 1); /* PRgeneration of the committed state */
+	assert_int_equal(wr.ndone, 1);
+	assert_int_equal(wr.t.status, CONFLICT); /* still reserved by A */
+	assert_int_equal(sem_post(&sem), 0);
+	fx_run(&p->f);
+	assert_good(&pro);
+	cmd_fini(&pro);
+	cmd_fini(&rk);
+	cmd_fini(&wr);
+	assert_int_equal(do_write(p, p->nx[C]), GOOD);
+	sem_destroy(&sem);
+}
+
 static void write_state_file(struct pfx *p, const char *text)
 {
 	char path[256];
@@ -814,6 +885,7 @@ int main(void)
 	    T(issue11_prout_without_change_writes_nothing),
 	    T(issue11_store_failure_leaves_memory_unchanged),
 	    T(issue11_prouts_queue_behind_the_commit_in_flight),
+	    T(issue11_prin_and_io_use_committed_state_during_commit),
 	    T(issue11_corrupt_file_fails_lu_unless_ignored),
 	    T(spc4_5_13_7_registrant_limit_from_core_params),
 	    T(spc2_7_21_reserve6_excludes_other_nexuses),
