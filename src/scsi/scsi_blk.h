@@ -70,8 +70,11 @@ enum scsi_reason scsi_spc_mode_select(struct scsi_task *t);
 enum scsi_reason scsi_sbc_read_defect(struct scsi_task *t);
 
 /* Limits reported in VPD B0h and enforced by the handlers (SBC-4 6.6.4). */
-#define SCSI_WS_MAX_BYTES (1ull << 30) /* MAXIMUM WRITE SAME LENGTH */
-#define SCSI_UNMAP_MAX_BYTES (4ull << 30) /* MAXIMUM UNMAP LBA COUNT */
+/* MAXIMUM WRITE SAME LENGTH in blocks: the largest count a WRITE SAME(10)
+ * can express; zeroing and unmapping are single backend requests, a
+ * non-zero pattern is written in SCSI_BLK_CHUNK pieces */
+#define SCSI_WS_MAX_BLOCKS 0xffffu
+#define SCSI_UNMAP_MAX_BLOCKS (1u << 20) /* MAXIMUM UNMAP LBA COUNT */
 #define SCSI_UNMAP_MAX_DESC 256u /* MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT */
 #define SCSI_CAW_MAX_BLOCKS 255u /* MAXIMUM COMPARE AND WRITE LENGTH */
 /* Does the LU do logical block provisioning (LBPME, SBC-4 4.7.3.1)? */

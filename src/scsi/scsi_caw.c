@@ -75,9 +75,12 @@ enum scsi_reason scsi_sbc_caw(struct scsi_task *t)
 		return scsi_bad_cdb(t, 13, 7);
 	if (!scsi_blk_in_range(lu, lba, nblk))
 		return SR_LBA_OUT_OF_RANGE;
-	/* SBC-4 5.3: 0 blocks is not an error; nothing is transferred */
+	/* SBC-4 5.3: 0 blocks is not an error, and no data is transferred.
+	 * An initiator that sends Data-Out anyway meant more blocks than the
+	 * one-byte field holds (256 wraps to 0): refuse the CDB rather than
+	 * answer GOOD for a compare that was not done. */
 	if (nblk == 0)
-		return SR_OK;
+		return scsi_blk_data_out(t) ? scsi_bad_cdb(t, 13, 7) : SR_OK;
 	if (scsi_blk_data_out(t) < 2 * len)
 		return SR_INVALID_IU_FIELD;
 	enum scsi_reason r = scsi_blk_xbuf(t, (uint32_t)len);

@@ -104,7 +104,7 @@ enum scsi_reason scsi_sbc_write_same(struct scsi_task *t)
 		return SR_WRITE_PROTECTED;
 	/* SBC-4 6.6.4: WSNZ=1, so NUMBER OF LOGICAL BLOCKS 0 is invalid;
 	 * above MAXIMUM WRITE SAME LENGTH likewise */
-	if (nblk == 0 || (uint64_t)nblk * lu->block_size > SCSI_WS_MAX_BYTES)
+	if (nblk == 0 || nblk > SCSI_WS_MAX_BLOCKS)
 		return scsi_bad_cdb(t, lb, 7);
 	if (!scsi_blk_in_range(lu, lba, nblk))
 		return SR_LBA_OUT_OF_RANGE;
@@ -190,7 +190,6 @@ enum scsi_reason scsi_sbc_unmap(struct scsi_task *t)
 	struct scsi_tpriv *tp = scsi_tp(t);
 	struct scsi_lu *lu = tp->lu;
 	uint32_t plen = get_be16(t->cdb + 7);
-	uint64_t max_lbas = SCSI_UNMAP_MAX_BYTES / lu->block_size;
 	uint64_t lo = UINT64_MAX, hi = 0; /* span of the descriptors (range lock) */
 
 	t->xfer_len = plen;
@@ -232,7 +231,7 @@ enum scsi_reason scsi_sbc_unmap(struct scsi_task *t)
 		 * INVALID FIELD IN PARAMETER LIST */
 		if (!scsi_blk_in_range(lu, lba, n))
 			return SR_LBA_OUT_OF_RANGE;
-		if (n > max_lbas)
+		if (n > SCSI_UNMAP_MAX_BLOCKS)
 			return bad_param(t, (uint16_t)(off + 8), -1);
 		if (n) {
 			lo = UTIL_MIN(lo, lba);

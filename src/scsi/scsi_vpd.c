@@ -144,13 +144,14 @@ int scsi_vpd_build(struct scsi_task *t, uint8_t page, uint8_t *b, size_t cap)
 		if (scsi_blk_lbpme(lu)) {
 			/* MAXIMUM UNMAP LBA COUNT / BLOCK DESCRIPTOR COUNT,
 			 * OPTIMAL UNMAP GRANULARITY (the physical block) */
-			uint32_t ug = bi->phys_io > lu->block_size ? bi->phys_io / lu->block_size : 1;
-			put_be32(b + 20, (uint32_t)(SCSI_UNMAP_MAX_BYTES / lu->block_size));
+			uint32_t ug =
+			    bi->phys_io > lu->block_size ? bi->phys_io / lu->block_size : 1;
+			put_be32(b + 20, SCSI_UNMAP_MAX_BLOCKS);
 			put_be32(b + 24, SCSI_UNMAP_MAX_DESC);
 			put_be32(b + 28, ug);
 		}
 		/* MAXIMUM WRITE SAME LENGTH */
-		put_be64(b + 36, SCSI_WS_MAX_BYTES / lu->block_size);
+		put_be64(b + 36, SCSI_WS_MAX_BLOCKS);
 		n = 64;
 		break;
 	}
