@@ -27,8 +27,8 @@
  *        group end;
  *      - portals: removed ones stop listening (connections accepted through
  *        them continue); tpgt/advertise of kept ones are updated;
- *      - [iscsi] settings apply to new logins; state_dir and
- *        max_registrants need a restart (warning).
+ *      - [global] iSCSI settings apply to new logins; log_level = debug
+ *        at once; state_dir and max_registrants need a restart (warning).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -160,6 +160,20 @@ static const char *lun_diff(const struct conf_lun *a, const struct conf_lun *b)
 static bool portal_same(const struct conf_portal *a, const struct conf_portal *b)
 {
 	return str_eq(a->host, b->host) && a->port == b->port;
+}
+
+static bool settings_eq(const struct iscsi_settings *a, const struct iscsi_settings *b)
+{
+	return a->max_recv_data_segment_length == b->max_recv_data_segment_length &&
+	    a->first_burst_length == b->first_burst_length &&
+	    a->max_burst_length == b->max_burst_length &&
+	    a->max_outstanding_r2t == b->max_outstanding_r2t &&
+	    a->cmdsn_window == b->cmdsn_window && a->immediate_data == b->immediate_data &&
+	    a->initial_r2t == b->initial_r2t && a->allow_digests == b->allow_digests &&
+	    a->nop_interval_ms == b->nop_interval_ms && a->nop_timeout_ms == b->nop_timeout_ms &&
+	    a->login_timeout_ms == b->login_timeout_ms &&
+	    a->max_connections == b->max_connections &&
+	    a->max_sessions_per_target == b->max_sessions_per_target;
 }
 
 static bool has_tpgt(const struct conf_target *ct, uint16_t tpgt)
@@ -550,13 +564,16 @@ static void apply(struct daemon *d, const struct conf *nc, struct prep *p,
 		  struct daemon_reload_report *rep)
 {
 	const struct conf *oc = d->c;
-	struct iscsi_settings s;
+	struct iscsi_settings os, s;
 
-	if (!str_eq(oc->state_dir, nc->state_dir))
-		warning(rep, "state_dir change (%s -> %s) takes effect at the next restart",
-			oc->state_dir, nc->state_dir);
 	if (oc->max_registrants != nc->max_registrants)
-		warning(rep, "max_registrants change applies to LUs opened from now on");
+		warning(rep, "max_registrants change needs a restart");
+	if (nc->log_level == UTIL_LOG_DEBUG && oc->log_level != UTIL_LOG_DEBUG) {
+		util_log_set_debug("all");
+		change(rep, "log_level = debug: debug messages of every subsystem on");
+	} else if (oc->log_level == UTIL_LOG_DEBUG && nc->log_level != UTIL_LOG_DEBUG) {
+		warning(rep, "leaving log_level = debug needs a restart");
+	}
 	/* Targets that went away. */
 	for (size_t i = 0; i < oc->n_targets; i++) {
 		if (find_target(nc, oc->targets[i].name))
@@ -581,8 +598,13 @@ static void apply(struct daemon *d, const struct conf *nc, struct prep *p,
 		apply_luns(d, t, ot, nt, p->lus[i], rep);
 	}
 	apply_portals(d, nc, p, rep);
+	daemon_iscsi_settings(oc, &os);
 	daemon_iscsi_settings(nc, &s);
-	iscsi_server_set_settings(d->srv, &s);
+	if (!settings_eq(&os, &s)) {
+		iscsi_server_set_settings(d->srv, &s);
+		change(rep,
+		       "iSCSI settings changed: they apply to sessions that log in from now on");
+	}
 }
 
 /* ---- freeing what was removed ------------------------------------------- */
@@ -665,6 +687,20 @@ int daemon_reload(struct daemon *d, struct daemon_reload_report *rep)
 		log_err("daemon", "reload: %s", rep->error);
 		sd_notify(0, "READY=1\nSTATUS=reload failed: configuration unchanged");
 		return rep->result = r;
+	}
+	/* The state directory is fixed for the life of the process (the LUs'
+	 * APTPL files live there; --state-dir may also have overridden it). */
+	if (!str_eq(d->c->state_dir, nc->state_dir)) {
+		char *keep = strdup(d->c->state_dir);
+
+		if (keep) {
+			warning(rep,
+				"state_dir %s differs from the running %s: takes effect at the "
+				"next restart",
+				nc->state_dir, d->c->state_dir);
+			free(nc->state_dir);
+			nc->state_dir = keep;
+		}
 	}
 	r = prepare(d, nc, &p, rep);
 	idx = r ? NULL : calloc(nc->n_portals + 1, sizeof(*idx));
