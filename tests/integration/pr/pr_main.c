@@ -39,6 +39,7 @@ static const struct {
     {"preempt_abort", scen_preempt_abort},
     {"aptpl_restart", scen_aptpl_restart},
     {"aptpl_off_restart", scen_aptpl_off_restart},
+    {"insufficient_resources", scen_insufficient_resources},
 };
 
 int main(int argc, char **argv)

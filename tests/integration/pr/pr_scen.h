@@ -50,5 +50,6 @@ void scen_fence_scsi(void);
 void scen_preempt_abort(void);
 void scen_aptpl_restart(void);
 void scen_aptpl_off_restart(void);
+void scen_insufficient_resources(void);
 
 #endif

@@ -39,6 +39,8 @@ TESTS = {
         ("preempt_abort", "throttled"),
     "spc4_5_13_5_aptpl_state_survives_sigkill_restart": ("aptpl_restart", "restart"),
     "spc4_5_13_5_without_aptpl_restart_forgets_everything": ("aptpl_off_restart", "restart"),
+    "spc4_5_13_7_insufficient_registration_resources_at_max_registrants":
+        ("insufficient_resources", "maxreg"),
 }
 
 BLKIO = "/sys/fs/cgroup/blkio"
@@ -51,14 +53,14 @@ class Skip(Exception):
     pass
 
 
-def write_conf(d, lu_path):
+def write_conf(d, lu_path, extra_global=""):
     state = os.path.join(d, "state")
     os.makedirs(state, exist_ok=True)
     conf = os.path.join(d, "targetd.conf")
     with open(conf, "w") as f:
         f.write(f"""[global]
 state_dir = {state}
-
+{extra_global}
 [portal one]
 listen = 127.0.0.1:0
 group = 1
@@ -141,7 +143,7 @@ def main():
                     "lu.img"), 64 << 20)
                 lu = h.losetup_attach(cleanup, img)
                 throttle = Throttle(cleanup, lu)
-            conf = write_conf(d, lu)
+            conf = write_conf(d, lu, "max_registrants = 2\n" if kind == "maxreg" else "")
             t = h.Targetd(args.targetd, ["-c", conf], cleanup).start()
             if kind == "throttled":
                 throttle.add(t.proc.pid)
