@@ -12,6 +12,7 @@
  *   iscsi_pr URL INITIATOR QUALIFIER keys                  -> gen=N keys=K1,K2
  *   iscsi_pr URL INITIATOR QUALIFIER res                   -> type=T key=K
  *   iscsi_pr URL INITIATOR QUALIFIER storm BASE N          -> ack=K per line
+ *   iscsi_pr URL INITIATOR QUALIFIER bench N APTPL         -> p50/p99 latency
  *
  * storm re-registers N times with APTPL=1 and keys BASE+1 .. BASE+N, printing
  * (and flushing) each key once its GOOD status arrived: the crash test kills
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
@@ -133,6 +135,41 @@ int main(int argc, char **argv)
 			printf("ack=%llx\n", (unsigned long long)(base + (uint64_t)i));
 			fflush(stdout);
 		}
+	} else if (!strcmp(op, "bench") && argc == 7) {
+		/* PROUT latency (issue 11 benchmark): N re-registrations */
+		long n = atol(argv[5]);
+		int aptpl = atoi(argv[6]);
+		double *us = calloc((size_t)(n > 0 ? n : 1), sizeof(*us));
+		if (!us || n <= 0)
+			return finish(2);
+		for (long i = 0; i < n; i++) {
+			struct scsi_persistent_reserve_out_basic b = {
+			    .service_action_reservation_key = 0x1000 + (uint64_t)i,
+			    .aptpl = (uint8_t)aptpl};
+			struct timespec t0, t1;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			t = iscsi_persistent_reserve_out_sync(
+			    c, lun, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, 0,
+			    &b);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			if (status_of(t) != SCSI_STATUS_GOOD) {
+				free(us);
+				return finish(2);
+			}
+			us[i] = (double)(t1.tv_sec - t0.tv_sec) * 1e6 +
+			    (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
+		}
+		for (long i = 1; i < n; i++) /* insertion sort: n is small */
+			for (long j = i; j > 0 && us[j - 1] > us[j]; j--) {
+				double x = us[j];
+				us[j] = us[j - 1];
+				us[j - 1] = x;
+			}
+		printf(
+		    "PROUT REGISTER AND IGNORE EXISTING KEY, APTPL=%d, %ld commands: p50 %.0f us, "
+		    "p99 %.0f us\n",
+		    aptpl, n, us[n / 2], us[n * 99 / 100]);
+		free(us);
 	} else if (!strcmp(op, "reserve") && argc == 7) {
 		struct scsi_persistent_reserve_out_basic b = {.reservation_key =
 								  strtoull(argv[5], NULL, 0)};
