@@ -40,6 +40,7 @@ static const struct {
     {"aptpl_restart", scen_aptpl_restart},
     {"aptpl_off_restart", scen_aptpl_off_restart},
     {"insufficient_resources", scen_insufficient_resources},
+    {"preempt_abort_pending_data_out", scen_preempt_abort_pending_data_out},
 };
 
 int main(int argc, char **argv)

@@ -51,5 +51,6 @@ void scen_preempt_abort(void);
 void scen_aptpl_restart(void);
 void scen_aptpl_off_restart(void);
 void scen_insufficient_resources(void);
+void scen_preempt_abort_pending_data_out(void);
 
 #endif

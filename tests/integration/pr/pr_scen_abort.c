@@ -308,3 +308,52 @@ void scen_aptpl_off_restart(void)
 	prin(&C, 2, 8, &r);
 	CHECK(r.status == ST_GOOD && !(r.data[3] & 0x01), "PTPL_A set without APTPL");
 }
+
+/* A victim WRITE that is still waiting for its solicited Data-Out (R2T)
+ * when PREEMPT AND ABORT arrives: the command PDU has been received, so
+ * the task is in the task set (SAM-5 4.6, RFC 7143 4.2.3.2 "outstanding
+ * tasks") and is aborted like any other: no response once its data comes
+ * (the initiator still answers the R2T, RFC 7143 4.2.3.3 b), and COMMANDS
+ * CLEARED BY ANOTHER INITIATOR with TAS=0. */
+void scen_preempt_abort_pending_data_out(void)
+{
+	static uint8_t big[1 << 20];
+	struct inflight w = {"A", false, 0};
+	struct rsp r;
+
+	ini_up(&A, 1);
+	ini_up(&B, 1);
+	prout(&A, SA_REGISTER, 0, 0, KA, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "A REGISTER");
+	prout(&B, SA_REGISTER, 0, 0, KB, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "B REGISTER");
+	prout(&A, SA_RESERVE, T_WE_RO, KA, 0, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "A RESERVE WE RO");
+	memset(big, 0x77, sizeof(big));
+	/* 1 MiB: more than FirstBurstLength (64 KiB), so the rest waits
+	 * for R2Ts; the victim is not serviced until after the preempt */
+	REQUIRE(
+	    iscsi_write16_task(A.ctx, g_lun, 0, big, sizeof(big), 512, 0, 0, 0, 0, 0, io_cb, &w),
+	    "queue the victim's WRITE");
+	flush_out(&A);
+	prout(&B, SA_PREEMPT_ABORT, T_WE_RO, KB, KA, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "B PREEMPT AND ABORT KA");
+	/* now the victim answers its R2Ts; the WRITE must not complete */
+	pump_until(&A, &w, 2000);
+	CHECK(!w.done,
+	      "the victim's WRITE (awaiting Data-Out at the preempt) was answered "
+	      "with status %d instead of being aborted",
+	      w.status);
+	expect_uas(&A, "preempted and aborted", UA_REG_PREEMPTED, UA_CMDS_CLEARED);
+	{
+		struct ini *in = &A;
+		uint8_t buf[512];
+
+		cmd_read16(in, 0, 1, &r);
+		expect_status(&r, ST_GOOD, "READ after the fence");
+		memcpy(buf, r.data, sizeof(buf));
+		CHECK(buf[0] != 0x77, "the aborted WRITE's data reached the medium");
+	}
+	iscsi_destroy_context(A.ctx);
+	A.ctx = NULL;
+}

@@ -41,6 +41,8 @@ TESTS = {
     "spc4_5_13_5_without_aptpl_restart_forgets_everything": ("aptpl_off_restart", "restart"),
     "spc4_5_13_7_insufficient_registration_resources_at_max_registrants":
         ("insufficient_resources", "maxreg"),
+    "spc4_5_13_11_2_6_preempt_and_abort_aborts_write_awaiting_data_out":
+        ("preempt_abort_pending_data_out", "plain"),
 }
 
 BLKIO = "/sys/fs/cgroup/blkio"
