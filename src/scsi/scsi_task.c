@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "scsi_blk.h"
 #include "scsi_priv.h"
 #include "targetd/util.h"
 
@@ -120,6 +121,13 @@ void scsi_task_abort_dormant(struct scsi_task *t)
 	struct scsi_lu *lu = tp->lu;
 	struct scsi_task **pp, *prev = NULL;
 
+	if (tp->rl_wait) {
+		/* waiting for an LBA range (scsi_rl.c): leave that queue and
+		 * complete now, like a dormant task */
+		scsi_rl_release(t);
+		evl_defer_schedule(t->nexus->target->core->evl, &tp->defer);
+		return;
+	}
 	if (!tp->dormant)
 		return;
 	for (pp = &lu->dormant_head; *pp && *pp != t; prev = *pp, pp = &scsi_tp(*pp)->dnext)

@@ -313,6 +313,70 @@ static void sbc4_5_3_compare_and_write_atomic_against_overlapping_write(void **s
 	assert_filled(buf, BS, 'W');
 }
 
+struct tmf {
+	struct scsi_tmf_req req;
+	struct fx *fx;
+	int ndone;
+	enum scsi_tmf_resp resp;
+	int order;
+};
+
+static void tmf_done_cb(struct scsi_tmf_req *req, enum scsi_tmf_resp resp)
+{
+	struct tmf *m = container_of(req, struct tmf, req);
+
+	m->ndone++;
+	m->resp = resp;
+	m->order = ++fx_seq;
+	if (--m->fx->pending == 0)
+		evl_stop(m->fx->evl);
+}
+
+/* SAM-5 7.2: ABORT TASK of a WRITE waiting for the range a COMPARE AND WRITE
+ * holds: the WRITE leaves the wait queue at once (aborted, nothing written),
+ * the TMF completes, the COMPARE AND WRITE is unaffected. */
+static void sam5_7_2_abort_task_waiting_for_range(void **state)
+{
+	struct fx *f = *state;
+	uint8_t ccdb[16] = {0x89}, wcdb[16] = {0x8a};
+	uint8_t caw[2 * BS], wr[BS], buf[BS];
+	struct cmd c1, c2;
+	struct tmf m;
+
+	write_blocks(f, 64, 1, 'A');
+	memset(caw, 'A', BS);
+	memset(caw + BS, 'B', BS);
+	memset(wr, 'W', BS);
+	put_be64(ccdb + 2, 64);
+	ccdb[13] = 1;
+	put_be64(wcdb + 2, 64);
+	put_be32(wcdb + 10, 1);
+	cmd_prep(&c1, f, f->nx, 0, ccdb, 16, 2 * BS, SCSI_TASK_F_WRITE);
+	cmd_data_out(&c1, caw, 2 * BS);
+	cmd_prep(&c2, f, f->nx, 0, wcdb, 16, BS, SCSI_TASK_F_WRITE);
+	cmd_data_out(&c2, wr, BS);
+	c2.t.tag = 0x77;
+	cmd_submit(&c1);
+	cmd_submit(&c2);
+	memset(&m, 0, sizeof(m));
+	m.fx = f;
+	m.req.nexus = f->nx;
+	m.req.fn = SCSI_TMF_ABORT_TASK;
+	m.req.ref_tag = 0x77;
+	m.req.done = tmf_done_cb;
+	f->pending++;
+	scsi_tmf_submit(&m.req);
+	fx_run(f);
+	assert_good(&c1);
+	assert_true(c2.t.aborted);
+	assert_int_equal(m.resp, SCSI_TMF_COMPLETE);
+	assert_true(c2.order < m.order);
+	cmd_fini(&c1);
+	cmd_fini(&c2);
+	read_blocks(f, 64, 1, buf);
+	assert_filled(buf, BS, 'B');
+}
+
 static void sbc4_5_9_orwrite16(void **state)
 {
 	struct fx *f = *state;
@@ -540,6 +604,8 @@ int main(void)
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(
 		sbc4_5_3_compare_and_write_atomic_against_overlapping_write, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(sam5_7_2_abort_task_waiting_for_range, fx_setup,
+					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(sbc4_5_9_orwrite16, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(sbc4_5_33_verify10_bytchk, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(sbc4_5_44_write_and_verify16, fx_setup, fx_teardown),
