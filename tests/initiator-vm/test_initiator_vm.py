@@ -122,8 +122,15 @@ class Scenario:
                                  stderr=subprocess.STDOUT)
             done = set()
             while p.poll() is None:
+                text = self._console()
+                # host-clock milestones (0.2 s resolution): qemu start to the
+                # guest script, and to the first session's LU showing up
+                for key, marker in (("host_boot_s", "@@TARGETD-VM-BEGIN"),
+                                    ("host_login_s", "RESULT logged_in=")):
+                    if key not in self.timings and marker in text:
+                        self.timings[key] = round(time.monotonic() - t0, 1)
                 if on_host:
-                    for action in self._host_actions():
+                    for action in re.findall(r"@@HOST ([a-z0-9-]+)@@", text):
                         if action not in done:
                             done.add(action)
                             on_host(action)
@@ -143,13 +150,12 @@ class Scenario:
             self.timings["boot_to_script_guest_s"] = float(m.group(1))
         return p.returncode, output
 
-    def _host_actions(self):
+    def _console(self):
         try:
             with open(self.console, "rb") as f:
-                text = f.read().decode(errors="replace")
+                return f.read().decode(errors="replace")
         except FileNotFoundError:
-            return []
-        return re.findall(r"@@HOST ([a-z0-9-]+)@@", text)
+            return ""
 
     def restart_targetd(self):
         """Kill targetd hard (SIGKILL: a crash, no clean logout) and start it again

@@ -87,6 +87,11 @@ logout() { # [IFACE]
 	must iscsiadm -m node -T "$TARGET" -p "$PORTAL" ${1:+-I "$1"} --logout
 }
 
+# logged_in: tell the host (timing) that the first session's LU is up.
+logged_in() {
+	echo "RESULT logged_in=$(uptime_s)"
+}
+
 # disk_of INITIATOR-IQN [LUN]: /dev/sdX of the LU seen through the session
 # whose initiator name is INITIATOR-IQN; waits up to 20 s for the scan.
 disk_of() {

@@ -8,6 +8,7 @@ discover
 step "login (RFC 7143 6)"
 login
 dev=$(disk_of "$INITIATOR") || fail "no disk after login"
+logged_in
 step "LU 0 is $dev"
 
 step "INQUIRY (SPC-4 6.6)"
