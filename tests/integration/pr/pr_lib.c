@@ -137,6 +137,11 @@ void run_cdb(struct ini *in, const uint8_t *cdb, int cdb_len, int dir, int xfer,
 		r->key = t->sense.key;
 		r->asc = (t->sense.ascq >> 8) & 0xff;
 		r->ascq = t->sense.ascq & 0xff;
+		r->sksv = t->sense.sense_specific;
+		r->cd = t->sense.ill_param_in_cdb;
+		r->bpv = t->sense.bit_pointer_valid;
+		r->bit = t->sense.bit_pointer;
+		r->field = t->sense.field_pointer;
 	}
 	if (t->datain.size > 0 && t->datain.data) {
 		r->len =
@@ -176,6 +181,17 @@ void expect_sense_at(const char *file, int line, const struct rsp *r, int key, i
 		 r->status == ST_CHECK && r->key == key && r->asc == asc && r->ascq == ascq,
 		 "%s: want CHECK CONDITION %02x/%02x/%02x, got %s (0x%02x) %02x/%02x/%02x", what,
 		 key, asc, ascq, st_name(r->status), r->status & 0xff, r->key, r->asc, r->ascq);
+}
+
+void expect_field_at(const char *file, int line, const struct rsp *r, bool cd, int byte, int bit,
+		     const char *what)
+{
+	check_at(file, line,
+		 r->sksv && r->cd == cd && r->field == byte && r->bpv == (bit >= 0) &&
+		     (bit < 0 || r->bit == bit),
+		 "%s: want field pointer %s byte %d bit %d, got SKSV %d %s byte %d BPV %d bit %d",
+		 what, cd ? "CDB" : "parameter list", byte, bit, r->sksv, r->cd ? "CDB" : "list",
+		 r->field, r->bpv, r->bit);
 }
 
 void cmd_tur(struct ini *in, struct rsp *r)

@@ -34,6 +34,9 @@ struct ini {
 struct rsp {
 	int status; /* SCSI status, or ST_NONE */
 	int key, asc, ascq; /* sense, when status == ST_CHECK */
+	/* sense-key specific field pointer (SPC-4 4.5.2.4.2) */
+	bool sksv, cd, bpv;
+	int bit, field;
 	uint8_t data[16384];
 	int len; /* bytes of data-in received */
 };
@@ -75,6 +78,12 @@ void expect_status_at(const char *file, int line, const struct rsp *r, int statu
 		      const char *what);
 void expect_sense_at(const char *file, int line, const struct rsp *r, int key, int asc, int ascq,
 		     const char *what);
+/* the field pointer: in the CDB (cd) or the parameter list, byte, bit (-1:
+ * no bit pointer) */
+void expect_field_at(const char *file, int line, const struct rsp *r, bool cd, int byte, int bit,
+		     const char *what);
+#define expect_field(r, cd, byte, bit, what) \
+	expect_field_at(__FILE__, __LINE__, r, cd, byte, bit, what)
 #define expect_status(r, st, what) expect_status_at(__FILE__, __LINE__, r, st, what)
 #define expect_sense(r, k, a, q, what) expect_sense_at(__FILE__, __LINE__, r, k, a, q, what)
 

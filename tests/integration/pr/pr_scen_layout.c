@@ -158,12 +158,15 @@ void scen_register_and_move(void)
 	/* 6.16.4: SERVICE ACTION RESERVATION KEY zero */
 	prout_move(&A, T_WE, KA, 0, false, false, 1, tc, lc, &r);
 	expect_sense(&r, SK_ILLEGAL, 0x26, 0x00, "MOVE with SARK 0");
+	expect_field(&r, false, 8, -1, "MOVE with SARK 0");
 	/* 5.13.8: the TransportID names the requester's own initiator port */
 	prout_move(&A, T_WE, KA, KC, false, false, 1, ta, la, &r);
 	expect_sense(&r, SK_ILLEGAL, 0x26, 0x00, "MOVE to itself");
+	expect_field(&r, false, 24, -1, "MOVE to itself");
 	/* 6.16.4: unknown RELATIVE TARGET PORT IDENTIFIER */
 	prout_move(&A, T_WE, KA, KC, false, false, 9, tc, lc, &r);
 	expect_sense(&r, SK_ILLEGAL, 0x26, 0x00, "MOVE to relative target port 9");
+	expect_field(&r, false, 18, -1, "MOVE to relative target port 9");
 	/* 6.16.4: PARAMETER LIST LENGTH shorter than 24 + TransportID */
 	{
 		uint8_t cdb[10] = {0x5f, 0x07, T_WE};
@@ -274,6 +277,7 @@ void scen_spec_i_pt(void)
 	/* 6.16.3: SPEC_I_PT with REGISTER AND IGNORE EXISTING KEY */
 	prout(&A, SA_REGISTER_IGNORE, 0, 0, KA, PF_SPEC_I_PT, list, n, &r);
 	expect_sense(&r, SK_ILLEGAL, 0x26, 0x00, "SPEC_I_PT with REGISTER AND IGNORE");
+	expect_field(&r, false, 20, 3, "SPEC_I_PT with REGISTER AND IGNORE");
 	/* a malformed TransportID (protocol identifier 6): nothing registered */
 	{
 		uint8_t bad[1024];
@@ -282,6 +286,8 @@ void scen_spec_i_pt(void)
 		bad[4 + lb] = 0x06;
 		prout(&A, SA_REGISTER, 0, 0, KA, PF_SPEC_I_PT, bad, n, &r);
 		expect_sense(&r, SK_ILLEGAL, 0x26, 0x00, "SPEC_I_PT with a bad TransportID");
+		/* its first byte, in the list after the 28-byte header and B's */
+		expect_field(&r, false, 28 + lb, -1, "SPEC_I_PT with a bad TransportID");
 	}
 	if (read_keys(&A, &k))
 		CHECK(k.n == 0 && k.gen == 0, "refused SPEC_I_PT left %d keys, gen %u", k.n, k.gen);
@@ -328,6 +334,7 @@ void scen_spec_i_pt(void)
 	/* 6.16.3: SPEC_I_PT from a registered I_T nexus */
 	prout(&A, SA_REGISTER, 0, KA, KA, PF_SPEC_I_PT, list, n, &r);
 	expect_sense(&r, SK_ILLEGAL, 0x26, 0x00, "SPEC_I_PT from a registered I_T nexus");
+	expect_field(&r, false, 20, 3, "SPEC_I_PT from a registered I_T nexus");
 	/* all or nothing: a list naming an already registered I_T nexus
 	 * (C's port, covered by the name registration) registers nobody */
 	prout(&B, SA_REGISTER, 0, KA, 0, 0, NULL, 0, &r);
@@ -347,6 +354,7 @@ void scen_spec_i_pt(void)
 		prout(&A3, SA_REGISTER, 0, 0, KB, PF_SPEC_I_PT, l2, m, &r);
 		expect_sense(&r, SK_ILLEGAL, 0x26, 0x00,
 			     "SPEC_I_PT naming a registered I_T nexus (table 67)");
+		expect_field(&r, false, 28 + lb, -1, "SPEC_I_PT naming a registered I_T nexus");
 		if (read_keys(&A3, &k))
 			CHECK(k.n == 2 && k.gen == 2 && count_key(&k, KB) == 0,
 			      "failed SPEC_I_PT changed state: %d keys gen %u", k.n, k.gen);
