@@ -22,6 +22,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ARGS=("$@")
 VARIANT=base
 if [ "${1:-}" = --fence ]; then
 	VARIANT=fence
@@ -129,10 +130,17 @@ mkdir -p "$DEBS" "$UNPACK" "$ROOT"
 log "downloading $KPKG ${GUEST_PKGS[*]}"
 # apt-get download writes into the current directory; the _apt sandbox user
 # may not reach a private temp directory, which only costs a warning.
-(cd "$DEBS" && apt-get download -q "$KPKG" "${GUEST_PKGS[@]}" >&2 2>"$WORK/download.log") || {
+if ! (cd "$DEBS" && apt-get download -q "$KPKG" "${GUEST_PKGS[@]}" >&2 2>"$WORK/download.log"); then
 	cat "$WORK/download.log" >&2
+	# Stale lists name versions the mirror no longer has: update, start over.
+	if [ -z "${TARGETD_VM_REEXEC:-}" ] && apt-get update -q >&2; then
+		log "apt-get download failed; retrying after apt-get update"
+		rm -rf "$WORK"
+		exec 9>&-
+		TARGETD_VM_REEXEC=1 exec "$0" "${ARGS[@]+"${ARGS[@]}"}"
+	fi
 	skip "apt-get download failed"
-}
+fi
 
 # The kernel package is 70 MB: unpack only the image and the module tree.
 kdeb=$(ls "$DEBS"/linux-image-*.deb)

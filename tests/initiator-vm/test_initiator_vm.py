@@ -247,7 +247,7 @@ def sbc4_data_integrity_across_target_restart(s):
             s.restart_targetd()
             s.timings["restart_s"] = round(time.monotonic() - t0, 2)
 
-    rc, out = s.run_vm("integrity_restart.sh", on_host=on_host)
+    rc, out = s.run_vm("integrity_restart.sh", on_host=on_host, timeout=400)
     check(rc == 0, f"guest script failed ({rc})")
     check("restart_s" in s.timings, "the guest never asked for the restart")
     r = results(out)
@@ -260,7 +260,7 @@ def spc4_fence_scsi_two_nodes_on_off_status(s):
     """Debian's fence_scsi (issue 7 scenario 5): nodes A and B unfence, A fences
     B, B's writes conflict and its status is OFF, B unfences again."""
     s.start_targetd()
-    rc, _ = s.run_vm("fence_scsi.sh", initiator2=NODE2, fence=True)
+    rc, _ = s.run_vm("fence_scsi.sh", initiator2=NODE2, fence=True, timeout=400)
     check(rc == 0, f"guest script failed ({rc})")
 
 

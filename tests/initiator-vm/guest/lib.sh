@@ -7,8 +7,6 @@
 # for the host side (checksums, timings) and "@@HOST ...@@" lines ask the
 # host harness to act (e.g. restart targetd); it answers through the target.
 
-T0=$(cut -d' ' -f1 /proc/uptime)
-
 fail() {
 	echo "FAIL: $*"
 	exit 1
@@ -152,7 +150,7 @@ wait_reconnect() {
 		for p in $1; do
 			case " $now " in *" $p "*) left=1 ;; esac
 		done
-		if [ $left -eq 0 ] && [ "$(echo $now | wc -w)" -ge "$2" ]; then
+		if [ $left -eq 0 ] && [ "$(echo "$now" | wc -w)" -ge "$2" ]; then
 			return 0
 		fi
 		n=$((n + 1))

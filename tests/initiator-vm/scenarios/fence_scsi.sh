@@ -6,6 +6,7 @@
 # IGNORE EXISTING KEY, RESERVE type 5 if no reservation), A fences B ("off":
 # PREEMPT AND ABORT of B's key), B's writes fail with RESERVATION CONFLICT,
 # "status" says OFF for B and ON for A, B unfences again and writes.
+# shellcheck source=../guest/lib.sh
 . ./lib.sh
 
 KA=a1a1
@@ -84,4 +85,4 @@ write10 "$dB" || fail "node B cannot write after unfencing"
 step "clean up"
 must sg_persist --out --clear --param-rk=0x$KA "$dA"
 must iscsiadm -m node -T "$TARGET" -p "$PORTAL" --logout
-step done
+step "done"

@@ -7,6 +7,7 @@
 # (session recovery, RFC 7143 7.1.4 / 6.2), so the job finishes, and every
 # chunk must read back equal -- through the target here, and in the backing
 # file on the host (test_initiator_vm.py compares the RESULT sha256).
+# shellcheck source=../guest/lib.sh
 . ./lib.sh
 
 CHUNKS=${CHUNKS:-24}
@@ -94,4 +95,4 @@ echo "RESULT sha256=$want"
 echo "RESULT offset_mib=$OFF"
 echo "RESULT length_mib=$CHUNKS"
 logout
-step done
+step "done"

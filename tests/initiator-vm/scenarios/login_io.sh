@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Scenario 1: discovery through the advertised portal, login, sg_inq,
 # sg_readcap, O_DIRECT write + read back with checksums, logout.
+# shellcheck source=../guest/lib.sh
 . ./lib.sh
 
 step "SendTargets discovery at $PORTAL (RFC 7143 appendix C)"
@@ -50,4 +51,4 @@ echo "RESULT read_s=$(awk -v a="$t2" -v b="$t1" 'BEGIN { print a - b }')"
 step "logout"
 logout
 [ "$(sessions)" -eq 0 ] || fail "sessions left after logout"
-step done
+step "done"

@@ -8,6 +8,7 @@
 # reservation to node2's nexus. Then the host kills targetd (SIGKILL) and
 # starts it again on the same port; open-iscsi recovers the sessions and
 # sg_persist shows the same keys, holder and type.
+# shellcheck source=../guest/lib.sh
 . ./lib.sh
 
 K1=0xa1a1000000000001
@@ -104,4 +105,4 @@ run sg_turs "$d1" # RESERVATIONS PREEMPTED for the other registrant (SPC-4 5.13.
 must sg_persist --in --read-keys "$d1"
 expect_out "there are NO registered reservation keys"
 must iscsiadm -m node -T "$TARGET" -p "$PORTAL" --logout
-step done
+step "done"

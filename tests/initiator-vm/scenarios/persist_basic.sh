@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Scenario 2: sg_persist from one initiator (SPC-4 5.13, 6.15 PERSISTENT
 # RESERVE IN, 6.16 PERSISTENT RESERVE OUT).
+# shellcheck source=../guest/lib.sh
 . ./lib.sh
 
 K=0x1234abcd
@@ -70,4 +71,4 @@ must sg_persist --in --read-keys "$dev"
 expect_out "there are NO registered reservation keys"
 
 logout
-step done
+step "done"

@@ -4,6 +4,7 @@
 # sequence with sg_persist. fence_scsi registers each node's key with REGISTER
 # AND IGNORE EXISTING KEY, reserves type 5 (Write Exclusive - Registrants Only)
 # and fences a node with PREEMPT AND ABORT of its key.
+# shellcheck source=../guest/lib.sh
 . ./lib.sh
 
 K1=0x1a1a0001
@@ -91,4 +92,4 @@ write10 "$d2" || fail "node2 WRITE failed after CLEAR"
 step "logout both"
 must iscsiadm -m node -T "$TARGET" -p "$PORTAL" --logout
 [ "$(sessions)" -eq 0 ] || fail "sessions left"
-step done
+step "done"
