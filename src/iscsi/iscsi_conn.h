@@ -130,6 +130,12 @@ struct iscsi_conn {
 	bool freeing;
 	char peer[64], local[64];
 	struct iscsi_rx rx;
+	/* Receive ring: one read() takes whatever the socket holds (several
+	 * PDUs at high queue depth) and the rx machine is fed from here; a data
+	 * segment the machine wants in place is read straight into its buffer
+	 * (readv: the segment, then the ring for what follows). */
+	uint8_t *rx_ring;
+	uint32_t rx_ring_pos, rx_ring_len;
 	struct iscsi_txq txq;
 	struct iscsi_params params;
 	struct iscsi_session *sess;
