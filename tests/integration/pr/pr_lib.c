@@ -6,6 +6,7 @@
  * unit attentions the scenarios are about.
  */
 #include <ctype.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,28 +113,67 @@ void ini_up_at(const char *file, int line, struct ini *in, int portal)
 		 n, n ? uas[0] : 0);
 }
 
+struct cdb_wait {
+	bool done;
+	int status;
+};
+
+static void cdb_cb(struct iscsi_context *ctx, int status, void *data, void *priv)
+{
+	struct cdb_wait *w = priv;
+
+	(void)ctx;
+	(void)data;
+	w->done = true;
+	w->status = status;
+}
+
+/* A transport failure ends the scenario: the context may not be used again
+ * and a status read from its task would mean nothing. */
+static void transport_failed(struct ini *in, const uint8_t *cdb, const char *why)
+{
+	check_at(__FILE__, __LINE__, false, "%s: command %02x: %s: %s", in->label, cdb[0], why,
+		 iscsi_get_error(in->ctx));
+	exit_now();
+}
+
 void run_cdb(struct ini *in, const uint8_t *cdb, int cdb_len, int dir, int xfer, const uint8_t *out,
 	     int out_len, struct rsp *r)
 {
 	struct scsi_task *t;
 	struct iscsi_data d = {.size = (size_t)out_len, .data = (unsigned char *)out};
 	int xd = dir == 1 ? SCSI_XFER_READ : dir == 2 ? SCSI_XFER_WRITE : SCSI_XFER_NONE;
+	struct cdb_wait w = {false, 0};
+	int idle = 0;
 
 	memset(r, 0, offsetof(struct rsp, data));
 	r->status = ST_NONE;
 	t = scsi_create_task(cdb_len, (unsigned char *)cdb, xd, xfer);
 	if (!t)
-		return;
-	if (!iscsi_scsi_command_sync(in->ctx, g_lun, t, dir == 2 ? &d : NULL)) {
-		/* The connection is gone (the target closed it). The task
-		 * stays queued in the context, whose sync state is on our
-		 * stack: neither may be touched again, so this is fatal. */
-		check_at(__FILE__, __LINE__, false, "%s: command %02x: transport error: %s",
-			 in->label, cdb[0], iscsi_get_error(in->ctx));
-		exit_now();
+		transport_failed(in, cdb, "out of memory");
+	/* asynchronous, with our own wait: the callback's status tells a
+	 * SCSI status from a lost connection (iscsi_scsi_command_sync can
+	 * return a task whose status was never set) */
+	if (iscsi_scsi_command_async(in->ctx, g_lun, t, cdb_cb, dir == 2 ? &d : NULL, &w))
+		transport_failed(in, cdb, "cannot queue");
+	while (!w.done) {
+		struct pollfd p = {iscsi_get_fd(in->ctx), (short)iscsi_which_events(in->ctx), 0};
+		int n = poll(&p, 1, 1000);
+
+		if (n < 0)
+			transport_failed(in, cdb, "poll");
+		if (n == 0 && ++idle > 60)
+			transport_failed(in, cdb, "no response within 60 s");
+		if (iscsi_service(in->ctx, p.revents) < 0)
+			transport_failed(in, cdb, "connection lost");
 	}
-	r->status = t->status;
-	if (t->status == SCSI_STATUS_CHECK_CONDITION) {
+	if (w.status != SCSI_STATUS_GOOD && w.status != SCSI_STATUS_CHECK_CONDITION &&
+	    w.status != SCSI_STATUS_RESERVATION_CONFLICT && w.status != SCSI_STATUS_BUSY &&
+	    w.status != SCSI_STATUS_TASK_SET_FULL && w.status != SCSI_STATUS_TASK_ABORTED &&
+	    w.status != SCSI_STATUS_ACA_ACTIVE && w.status != SCSI_STATUS_CONDITION_MET)
+		transport_failed(in, cdb, "no SCSI status");
+	r->status = w.status;
+	if (w.status == SCSI_STATUS_CHECK_CONDITION) {
 		r->key = t->sense.key;
 		r->asc = (t->sense.ascq >> 8) & 0xff;
 		r->ascq = t->sense.ascq & 0xff;

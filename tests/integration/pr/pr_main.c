@@ -31,6 +31,8 @@ static const struct {
     {"register_and_move", scen_register_and_move},
     {"spec_i_pt", scen_spec_i_pt},
     {"all_tg_pt", scen_all_tg_pt},
+    {"all_tg_pt_other_port_session", scen_all_tg_pt_other_port_session},
+    {"move_to_other_port_session", scen_move_to_other_port_session},
     {"prgeneration", scen_prgeneration},
     {"unit_attentions", scen_unit_attentions},
     {"relogin", scen_relogin},

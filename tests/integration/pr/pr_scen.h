@@ -42,6 +42,8 @@ void scen_full_status(void);
 void scen_register_and_move(void);
 void scen_spec_i_pt(void);
 void scen_all_tg_pt(void);
+void scen_all_tg_pt_other_port_session(void);
+void scen_move_to_other_port_session(void);
 void scen_prgeneration(void);
 void scen_unit_attentions(void);
 void scen_relogin(void);

@@ -220,37 +220,73 @@ void scen_register_and_move(void)
 	prout(&C, SA_RESERVE, T_WE, KC, 0, 0, NULL, 0, &r);
 	expect_status(&r, ST_CONFLICT, "C after UNREG: not registered");
 
+	/* table 70: all registrants reservation -> conflict */
+	prout(&B, SA_RELEASE, T_WE, KB2, 0, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "B RELEASE");
+	prout(&B, SA_RESERVE, T_EA_AR, KB2, 0, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "B RESERVE EA AR");
+	prout_move(&B, T_EA_AR, KB2, KC, false, false, 1, tc, lc, &r);
+	expect_status(&r, ST_CONFLICT, "MOVE of an all registrants reservation");
+	prout(&B, SA_RELEASE, T_EA_AR, KB2, 0, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "B RELEASE EA AR");
+	expect_uas(&A, "RELEASE of EA AR", UA_RES_RELEASED);
+	prout(&B, SA_RESERVE, T_WE, KB2, 0, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "B RESERVE WE");
 	/* through another target port (RELATIVE TARGET PORT IDENTIFIER 2):
-	 * A's port through portal group 2 is a new I_T nexus */
+	 * A's initiator port through portal group 2 is a new I_T nexus, which
+	 * need not be logged in */
 	prout_move(&B, T_WE, KB2, KA2, false, false, 2, ta, la, &r);
 	expect_status(&r, ST_GOOD, "MOVE B -> A via relative target port 2");
+	expect_gen(&A, 5, "MOVE to another target port");
 	if (read_full_status(&B, &fs)) {
 		const struct fsd *d2 = fs_find(&fs, ta, la, 2), *d1 = fs_find(&fs, ta, la, 1);
 
-		CHECK(d2 && d2->key == KA2 && d2->r_holder, "A@2 is not the holder with KA2");
+		CHECK(d2 && d2->key == KA2 && d2->r_holder && d2->type == T_WE,
+		      "A@2 is not the holder with KA2");
 		CHECK(d1 && d1->key == KA && !d1->r_holder, "A@1 changed");
 	}
-	{
-		struct ini A2 = A;
-
-		A2.label = "A@port2";
-		ini_up(&A2, 2);
-		cmd_write16(&A2, 0, 1, 0xa2, &r);
-		expect_status(&r, ST_GOOD, "A through port 2 (holder) WRITE");
-		cmd_write16(&A, 0, 1, 0xa1, &r);
-		expect_status(&r, ST_CONFLICT, "A through port 1 (not holder) WRITE");
-		/* table 70: all registrants reservation -> conflict */
-		prout(&A2, SA_RELEASE, T_WE, KA2, 0, 0, NULL, 0, &r);
-		expect_status(&r, ST_GOOD, "A@2 RELEASE");
-		prout(&A2, SA_RESERVE, T_EA_AR, KA2, 0, 0, NULL, 0, &r);
-		expect_status(&r, ST_GOOD, "A@2 RESERVE EA AR");
-		prout_move(&A2, T_EA_AR, KA2, KC, false, false, 1, tc, lc, &r);
-		expect_status(&r, ST_CONFLICT, "MOVE of an all registrants reservation");
-		ini_logout(&A2);
-	}
+	cmd_write16(&A, 0, 1, 0xa1, &r);
+	expect_status(&r, ST_CONFLICT, "A through port 1 (not the holder) WRITE");
+	cmd_write16(&B, 0, 1, 0xb1, &r);
+	expect_status(&r, ST_CONFLICT, "B (moved away) WRITE");
 	/* no unit attention is defined for REGISTER AND MOVE */
+	expect_uas(&A, "REGISTER AND MOVE", 0);
 	expect_uas(&B, "REGISTER AND MOVE", 0);
 	expect_uas(&C, "REGISTER AND MOVE", 0);
+}
+
+/* The same initiator port logged in through both target ports (RFC 7143
+ * 4.4.3 allows one session per ISID per portal group): a reservation moved
+ * to A's port 2 nexus is usable there and nowhere else. */
+void scen_move_to_other_port_session(void)
+{
+	struct rsp r;
+	struct ini A2 = A;
+	uint8_t ta[320];
+	int la = tid_port(&A, ta);
+	const uint64_t KA2 = 0xa1a1000000000002ull;
+
+	A2.label = "A@port2";
+	ini_up(&A, 1);
+	ini_up(&B, 1);
+	prout(&A, SA_REGISTER, 0, 0, KA, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "A REGISTER");
+	prout(&B, SA_REGISTER, 0, 0, KB, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "B REGISTER");
+	prout(&B, SA_RESERVE, T_WE, KB, 0, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "B RESERVE WE");
+	prout_move(&B, T_WE, KB, KA2, false, false, 2, ta, la, &r);
+	expect_status(&r, ST_GOOD, "MOVE B -> A via relative target port 2");
+	ini_up(&A2, 2);
+	cmd_write16(&A2, 0, 1, 0xa2, &r);
+	expect_status(&r, ST_GOOD, "A through port 2 (holder) WRITE");
+	cmd_write16(&A, 0, 1, 0xa1, &r);
+	expect_status(&r, ST_CONFLICT, "A through port 1 (not holder) WRITE");
+	prout(&A2, SA_RELEASE, T_WE, KA2, 0, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "A@2 RELEASE");
+	prout(&A, SA_RESERVE, T_WE, KA, 0, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "A@1 RESERVE: both sessions alive");
+	ini_logout(&A2);
 }
 
 /* SPC-4 5.13.7 / 6.16.3: SPEC_I_PT registers the listed initiator ports
@@ -369,11 +405,9 @@ void scen_all_tg_pt(void)
 	struct rsp r;
 	struct keys k;
 	struct fullstatus fs;
-	struct ini A2 = A;
 	uint8_t ta[320];
 	int la = tid_port(&A, ta);
 
-	A2.label = "A@port2";
 	ini_up(&A, 1);
 	ini_up(&B, 2);
 	/* REPORT CAPABILITIES (6.15.4): ATP_C = 1 */
@@ -392,7 +426,49 @@ void scen_all_tg_pt(void)
 		CHECK(fs.n == 2 && d1 && d2 && d1->key == KA && d2->key == KA,
 		      "READ FULL STATUS: A not registered on both ports (%d descriptors)", fs.n);
 	}
-	/* A logs in through port 2 and is registered there */
+	/* the registration through port 2 counts before A ever logs in there:
+	 * under EA RO it keeps B (a non-registrant) out but not A */
+	prout(&A, SA_RESERVE, T_EA_RO, KA, 0, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "A RESERVE EA RO");
+	cmd_read16(&B, 0, 1, &r);
+	expect_status(&r, ST_CONFLICT, "B (not registered) READ under EA RO");
+	prout(&A, SA_RELEASE, T_EA_RO, KA, 0, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "A RELEASE");
+	/* 5.13.7: unregistering through one port leaves the other */
+	prout(&A, SA_REGISTER, 0, KA, 0, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "A@1 unregisters");
+	if (read_full_status(&B, &fs)) {
+		const struct fsd *d2 = fs_find(&fs, ta, la, 2);
+
+		CHECK(fs.n == 1 && d2 && d2->key == KA && fs.gen == 2,
+		      "after unregistering via port 1: %d descriptors gen %u, want A@2 only", fs.n,
+		      fs.gen);
+	}
+	/* registering again with ALL_TG_PT: port 2 is already registered, so
+	 * REGISTER (RESERVATION KEY 0 does not match it) conflicts and
+	 * REGISTER AND IGNORE EXISTING KEY re-keys it (doc item 4) */
+	prout(&A, SA_REGISTER, 0, 0, KC, PF_ALL_TG_PT, NULL, 0, &r);
+	expect_status(&r, ST_CONFLICT, "A@1 REGISTER ALL_TG_PT with port 2 registered");
+	prout(&A, SA_REGISTER_IGNORE, 0, 0, KC, PF_ALL_TG_PT, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "A@1 REGISTER AND IGNORE ALL_TG_PT");
+	if (read_keys(&B, &k))
+		CHECK(k.n == 2 && count_key(&k, KC) == 2,
+		      "after REGISTER AND IGNORE ALL_TG_PT: %d keys", k.n);
+}
+
+/* The same initiator port logged in through both target ports: the
+ * ALL_TG_PT registration made through port 1 is usable through port 2. */
+void scen_all_tg_pt_other_port_session(void)
+{
+	struct rsp r;
+	struct keys k;
+	struct ini A2 = A;
+
+	A2.label = "A@port2";
+	ini_up(&A, 1);
+	ini_up(&B, 2);
+	prout(&A, SA_REGISTER, 0, 0, KA, PF_ALL_TG_PT, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "REGISTER ALL_TG_PT through port 1");
 	ini_up(&A2, 2);
 	prout(&A2, SA_RESERVE, T_EA, KA, 0, 0, NULL, 0, &r);
 	expect_status(&r, ST_GOOD, "A through port 2 RESERVE EA with the ALL_TG_PT key");
@@ -402,7 +478,6 @@ void scen_all_tg_pt(void)
 	expect_status(&r, ST_CONFLICT, "B READ under EA");
 	prout(&A2, SA_RELEASE, T_EA, KA, 0, 0, NULL, 0, &r);
 	expect_status(&r, ST_GOOD, "A@2 RELEASE");
-	/* 5.13.7: unregistering through one port leaves the other */
 	prout(&A2, SA_REGISTER, 0, KA, 0, 0, NULL, 0, &r);
 	expect_status(&r, ST_GOOD, "A@2 unregisters");
 	if (read_keys(&B, &k))
@@ -410,13 +485,6 @@ void scen_all_tg_pt(void)
 		      "after unregister via port 2: %d keys gen %u", k.n, k.gen);
 	prout(&A, SA_RESERVE, T_WE, KA, 0, 0, NULL, 0, &r);
 	expect_status(&r, ST_GOOD, "A@1 still registered");
-	/* REGISTER AND IGNORE with ALL_TG_PT from an unregistered port whose
-	 * initiator port is registered elsewhere re-keys it (doc item 4) */
-	prout(&A2, SA_REGISTER_IGNORE, 0, 0, KC, PF_ALL_TG_PT, NULL, 0, &r);
-	expect_status(&r, ST_GOOD, "A@2 REGISTER AND IGNORE ALL_TG_PT");
-	if (read_keys(&B, &k))
-		CHECK(k.n == 2 && count_key(&k, KC) == 2,
-		      "after REGISTER AND IGNORE ALL_TG_PT: %d keys", k.n);
 	ini_logout(&A2);
 }
 

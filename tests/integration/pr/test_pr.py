@@ -28,6 +28,10 @@ TESTS = {
     "spc4_5_13_8_register_and_move_every_branch": ("register_and_move", "plain"),
     "spc4_6_16_3_spec_i_pt_registers_listed_initiators_all_or_nothing": ("spec_i_pt", "plain"),
     "spc4_6_16_3_all_tg_pt_registers_on_every_target_port": ("all_tg_pt", "plain"),
+    "spc4_6_16_3_all_tg_pt_key_usable_through_a_session_on_the_other_port":
+        ("all_tg_pt_other_port_session", "plain"),
+    "spc4_5_13_8_register_and_move_to_the_same_initiator_port_on_another_target_port":
+        ("move_to_other_port_session", "plain"),
     "spc4_6_15_2_prgeneration_after_every_service_action": ("prgeneration", "plain"),
     "spc4_5_13_11_unit_attentions_to_exactly_the_named_nexuses": ("unit_attentions", "plain"),
     "spc4_5_13_1_relogin_keeps_registration_and_reservation": ("relogin", "plain"),
