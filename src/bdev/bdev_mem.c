@@ -15,6 +15,9 @@
 #include "bdev_internal.h"
 #include "targetd/util.h"
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
 #define MEM_POPULATE_MAX (1ull << 30) /* mem:1G and smaller are populated at open */
 
 struct bdev_mem {
@@ -22,6 +25,29 @@ struct bdev_mem {
 	uint8_t *mem;
 	size_t size;
 };
+
+/*
+ * Huge pages, and small LUs faulted in at open. Measured on the benchmark VM
+ * (shadow-paged guest): a 4 KiB memcpy from a random offset of a 1 GiB
+ * mapping takes 19 us with 4 KiB pages and 1.2 us with transparent huge
+ * pages, so MADV_HUGEPAGE (THP in "madvise" mode) is the biggest single cost
+ * of the mem data path. Populating avoids a page fault and a page clear inside
+ * the I/O path, and on kernels without a shared zero page even a read of an
+ * untouched page allocates one, which made a benchmark's LU look like memory
+ * per session. Larger LUs stay sparse. Both are best effort.
+ */
+static void mem_prepare(struct bdev_mem *m)
+{
+	if (madvise(m->mem, m->size, MADV_HUGEPAGE) && errno != EINVAL)
+		log_debug("bdev", "mem: MADV_HUGEPAGE: %m");
+	if (m->size > MEM_POPULATE_MAX)
+		return;
+	if (madvise(m->mem, m->size, MADV_POPULATE_WRITE) == 0)
+		return;
+	/* kernels before 5.14: touch every page */
+	for (size_t off = 0; off < m->size; off += 4096)
+		((volatile uint8_t *)m->mem)[off] = 0;
+}
 
 static void mem_copy(struct bdev_mem *m, struct bdev_io *io)
 {
@@ -97,21 +123,15 @@ int bdev_mem_open(struct evl *evl, const char *path, unsigned flags, struct bdev
 		return -ENOMEM;
 	bdev_common_init(&m->b, &mem_ops, evl);
 	m->size = (size_t)size;
-	/* Small LUs (benchmarks, tests) are faulted in at open: a first touch
-	 * costs a page fault and a page clear inside the I/O path, and on some
-	 * kernels even a read of an untouched page allocates one (no shared zero
-	 * page), which made the memory of a benchmark run look like memory per
-	 * session. Larger LUs are left sparse. */
 	m->mem = mmap(NULL, m->size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
-			  (m->size <= MEM_POPULATE_MAX ? MAP_POPULATE : 0),
-		      -1, 0);
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m->mem == MAP_FAILED) {
 		ret = -errno;
 		log_err("bdev", "%s: cannot map %zu bytes: %m", path, m->size);
 		free(m);
 		return ret;
 	}
+	mem_prepare(m);
 	m->b.info = (struct bdev_info){
 	    .size = size,
 	    .min_io = 1,
