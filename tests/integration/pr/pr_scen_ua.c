@@ -130,6 +130,42 @@ void scen_unit_attentions(void)
 		ini_logout(&B5);
 		ini_logout(&B6);
 	}
+
+	/* All registrants (5.13.11.2.4.3, table 71): PREEMPT with a SARK
+	 * removes those registrations and the reservation stays; with SARK 0
+	 * it removes every other registration and reserves anew for the
+	 * preempter. 2A/05 to each removed nexus, nothing else. */
+	prout(&A, SA_REGISTER, 0, 0, KA, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "A REGISTER");
+	prout(&B, SA_REGISTER, 0, 0, KB, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "B REGISTER");
+	prout(&C, SA_RELEASE, T_EA, KC, 0, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "C RELEASE EA");
+	prout(&C, SA_RESERVE, T_WE_AR, KC, 0, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "C RESERVE WE AR");
+	prout(&A, SA_PREEMPT, T_WE_AR, KA, KB, 0, NULL, 0, &r);
+	expect_status(&r, ST_GOOD, "A PREEMPT KB under WE AR");
+	expect_uas(&B, "removed under WE AR", UA_REG_PREEMPTED);
+	expect_uas(&C, "reservation unchanged", 0);
+	expect_uas(&A, "own PREEMPT", 0);
+	{
+		struct resv rv;
+
+		if (read_resv(&A, &rv))
+			CHECK(rv.present && rv.type == T_WE_AR && rv.key == 0,
+			      "WE AR reservation after removing B: present %d type %d", rv.present,
+			      rv.type);
+		prout(&A, SA_PREEMPT, T_EA, KA, 0, 0, NULL, 0, &r);
+		expect_status(&r, ST_GOOD, "A PREEMPT SARK 0 under WE AR, new type EA");
+		expect_uas(&C, "removed by PREEMPT SARK 0", UA_REG_PREEMPTED);
+		expect_uas(&A, "own PREEMPT", 0);
+		if (read_resv(&A, &rv))
+			CHECK(rv.present && rv.type == T_EA && rv.key == KA,
+			      "after PREEMPT SARK 0: present %d type %d key %016llx", rv.present,
+			      rv.type, (unsigned long long)rv.key);
+		cmd_read16(&C, 0, 1, &r);
+		expect_status(&r, ST_CONFLICT, "C READ under A's EA");
+	}
 }
 
 /* Identity by value (5.13.1, design.md): a logout/login of the same
