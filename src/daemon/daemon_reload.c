@@ -675,8 +675,6 @@ int daemon_reload(struct daemon *d, struct daemon_reload_report *rep)
 		log_err("daemon", "reload: %s", rep->error);
 		return rep->result = -EINVAL;
 	}
-	/* systemd: the unit is "reloading" until READY=1 again */
-	sd_notify(0, "RELOADING=1\nSTATUS=reloading the configuration");
 	r = conf_load_ex(d->c->source, &nc, &rep->probs);
 	if (r) {
 		/* conf_load_ex logged every problem as file:line: message */
@@ -685,7 +683,7 @@ int daemon_reload(struct daemon *d, struct daemon_reload_report *rep)
 				  : "%s: cannot read it, keeping the running configuration",
 		     d->c->source);
 		log_err("daemon", "reload: %s", rep->error);
-		sd_notify(0, "READY=1\nSTATUS=reload failed: configuration unchanged");
+		sd_notify(0, "STATUS=reload failed: configuration unchanged");
 		return rep->result = r;
 	}
 	/* The state directory is fixed for the life of the process (the LUs'
@@ -710,7 +708,7 @@ int daemon_reload(struct daemon *d, struct daemon_reload_report *rep)
 		if (!rep->error)
 			fail(rep, "out of memory");
 		log_err("daemon", "reload aborted, configuration unchanged: %s", rep->error);
-		sd_notify(0, "READY=1\nSTATUS=reload failed: configuration unchanged");
+		sd_notify(0, "STATUS=reload failed: configuration unchanged");
 		conf_free(nc);
 		return rep->result = r ? r : -ENOMEM;
 	}
@@ -726,6 +724,10 @@ int daemon_reload(struct daemon *d, struct daemon_reload_report *rep)
 	schedule_reap(d);
 	log_notice("daemon", "reload of %s done: %zu change(s), %zu warning(s)", nc->source,
 		   rep->n_changes, rep->n_warnings);
-	sd_notifyf(0, "READY=1\nSTATUS=configuration reloaded (%zu change(s))", rep->n_changes);
+	/* One datagram per reload, STATUS only: with Type=notify and
+	 * ExecReload=targetctl reload, systemd's reload ends when targetctl
+	 * exits (RELOADING=1/READY=1 are for Type=notify-reload). A
+	 * notification socket nobody reads would block sd_notify. */
+	sd_notifyf(0, "STATUS=configuration reloaded (%zu change(s))", rep->n_changes);
 	return rep->result = 0;
 }
