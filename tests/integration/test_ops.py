@@ -323,6 +323,17 @@ def reload_invalid_file_keeps_running_config(ctx):
     _, luns = ctx.ctl("luns", json_out=True)
     expect(len(luns) == 1, f"nothing changed after the aborted reload: {luns}")
     expect(pr.cmd("tur") == "GOOD", "still no UA for the session")
+    # and a good file through SIGHUP is applied
+    b = ctx.image("b.img", 8 * MiB)
+    ctx.write_conf([(T1, [a, b], [])])
+    ctx.t.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while "reload of " + ctx.conf + " done" not in ctx.t.stderr():
+        expect(time.monotonic() < deadline, "SIGHUP applied the good file")
+        time.sleep(0.02)
+    _, luns = ctx.ctl("luns", json_out=True)
+    expect(len(luns) == 2, f"SIGHUP added LUN 1: {luns}")
+    expect(pr.cmd("tur") == "CHECK 6/3f/0e", "and the session sees REPORTED LUNS DATA HAS CHANGED")
     pr.close()
     ctx.t.stop()
 
