@@ -96,9 +96,16 @@ static void io_done(struct bdev_io *io, int res)
 void scsi_blk_io(struct scsi_task *t, enum bdev_op op, uint64_t lba, uint64_t nblk, void *buf,
 		 uint32_t flags, void (*step)(struct scsi_task *t, int res))
 {
+	scsi_blk_io_lu(t, scsi_tp(t)->lu, op, lba, nblk, buf, flags, step);
+}
+
+void scsi_blk_io_lu(struct scsi_task *t, struct scsi_lu *lu, enum bdev_op op, uint64_t lba,
+		    uint64_t nblk, void *buf, uint32_t flags,
+		    void (*step)(struct scsi_task *t, int res))
+{
 	struct scsi_tpriv *tp = scsi_tp(t);
 	struct bdev_io *io = &tp->bio;
-	uint64_t bs = tp->lu->block_size;
+	uint64_t bs = lu->block_size;
 
 	io->op = op;
 	io->flags = flags;
@@ -117,7 +124,7 @@ void scsi_blk_io(struct scsi_task *t, enum bdev_op op, uint64_t lba, uint64_t nb
 	io->ctx = t;
 	tp->step = step;
 	tp->in_io = true;
-	bdev_submit(tp->lu->bdev, io);
+	bdev_submit(lu->bdev, io);
 }
 
 void scsi_blk_fail(struct scsi_task *t, int res)

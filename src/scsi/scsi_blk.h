@@ -32,6 +32,11 @@ enum scsi_reason scsi_blk_xbuf(struct scsi_task *t, uint32_t len);
  * has been aborted meanwhile, step is not called: the task completes. */
 void scsi_blk_io(struct scsi_task *t, enum bdev_op op, uint64_t lba, uint64_t nblk, void *buf,
 		 uint32_t flags, void (*step)(struct scsi_task *t, int res));
+/* As scsi_blk_io, on another LU's backend (EXTENDED COPY); the task stays
+ * the task of its own LU. */
+void scsi_blk_io_lu(struct scsi_task *t, struct scsi_lu *lu, enum bdev_op op, uint64_t lba,
+		    uint64_t nblk, void *buf, uint32_t flags,
+		    void (*step)(struct scsi_task *t, int res));
 /* Completes after a failed backend I/O: reason from errno, INFORMATION = the
  * first LBA of the failed request (SBC-4 4.14). */
 void scsi_blk_fail(struct scsi_task *t, int res);
@@ -66,6 +71,11 @@ enum scsi_reason scsi_sbc_prefetch(struct scsi_task *t);
 size_t scsi_mode_page(const struct scsi_lu *lu, uint8_t page, int pc, uint8_t *p);
 /* scsi_modesel.c */
 enum scsi_reason scsi_spc_mode_select(struct scsi_task *t);
+/* scsi_xcopy.c: EXTENDED COPY (LID1), RECEIVE COPY RESULTS */
+enum scsi_reason scsi_spc_xcopy(struct scsi_task *t);
+enum scsi_reason scsi_spc_copy_results(struct scsi_task *t);
+/* scsi_vpd.c: the LU's NAA 6 designator (VPD 83h), 16 bytes */
+void scsi_vpd_naa(const struct scsi_lu *lu, uint8_t out[16]);
 /* scsi_defect.c */
 enum scsi_reason scsi_sbc_read_defect(struct scsi_task *t);
 

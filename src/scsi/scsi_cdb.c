@@ -93,6 +93,17 @@ static const struct scsi_cmd cmds[] = {
 	 * (byte 2), PARAMETER LIST LENGTH bytes 5-8 */
 	{ 0x5f, -1, 10, SCSI_DIR_OUT, PR_CLASS_PR_OUT, 0, "PERSISTENT RESERVE OUT", scsi_pr_out,
 	  { 0xff, 0x1f, 0xff, 0, 0, 0xff, 0xff, 0xff, 0xff, 0 } },
+	/* SPC-4 6.4: EXTENDED COPY (LID1), PARAMETER LIST LENGTH bytes 10-13;
+	 * table 65: conflicts like a write */
+	{ 0x83, 0x00, 16, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "EXTENDED COPY(LID1)", scsi_spc_xcopy,
+	  { 0xff, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0, LBA4, 0, 0 } },
+	/* SPC-4 6.18: RECEIVE COPY RESULTS, COPY STATUS and OPERATING
+	 * PARAMETERS (LIST IDENTIFIER byte 2, ALLOCATION LENGTH 10-13) */
+	{ 0x84, 0x00, 16, SCSI_DIR_IN, PR_CLASS_READ_INFO, 0, "RECEIVE COPY RESULTS(COPY STATUS)",
+	  scsi_spc_copy_results, { 0xff, 0x1f, 0xff, 0, 0, 0, 0, 0, 0, 0, LBA4, 0, 0 } },
+	{ 0x84, 0x03, 16, SCSI_DIR_IN, PR_CLASS_READ_INFO, 0,
+	  "RECEIVE COPY RESULTS(OPERATING PARAMETERS)", scsi_spc_copy_results,
+	  { 0xff, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0, LBA4, 0, 0 } },
 	{ 0x88, -1, 16, SCSI_DIR_IN, PR_CLASS_READ, 0, "READ(16)", scsi_blk_rw,
 	  { 0xff, RW_B1, LBA8, LBA4, 0x1f, 0 } },
 	/* SBC-4 5.3: COMPARE AND WRITE: WRPROTECT, DPO, FUA, NUMBER OF

@@ -122,6 +122,16 @@ struct scsi_lu {
 	struct scsi_nexus *spc2_holder;
 	/* LBA range locks (scsi_rl.c): COMPARE AND WRITE atomicity */
 	struct scsi_rl rl;
+	/* the last EXTENDED COPY sent to this LU with held results (SPC-4
+	 * 6.18.2 COPY STATUS, scsi_xcopy.c); nexus is compared, never used */
+	struct {
+		const struct scsi_nexus *nexus;
+		uint8_t list_id;
+		bool valid;
+		uint8_t status; /* COPY MANAGER STATUS */
+		uint16_t segs;
+		uint64_t bytes;
+	} xcopy;
 };
 
 /* Per (I_T nexus, LU) state: pending unit attentions (SAM-5 5.14: a UA is

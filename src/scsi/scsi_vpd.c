@@ -38,21 +38,26 @@ static size_t desig(uint8_t *p, uint8_t proto_codeset, uint8_t piv_assoc_type, u
 	return 4;
 }
 
+void scsi_vpd_naa(const struct scsi_lu *lu, uint8_t out[16])
+{
+	uint64_t h1 = fnv1a64(lu->serial, 0xcbf29ce484222325ull);
+	uint64_t h2 = fnv1a64(lu->serial, h1 ^ 0x5a5444ull);
+
+	/* NAA 6: NAA(4) CID(24) VENDOR SPECIFIC ID(36) | EXTENSION(64) */
+	put_be64(out, (uint64_t)6 << 60 | (uint64_t)TARGETD_CID << 36 | (h1 & 0xfffffffffull));
+	put_be64(out + 8, h2);
+}
+
 static int vpd83(struct scsi_task *t, uint8_t *b, size_t cap)
 {
 	struct scsi_lu *lu = scsi_tp(t)->lu;
 	struct scsi_nexus *nx = t->nexus;
 	size_t n = 4;
-	uint64_t h1 = fnv1a64(lu->serial, 0xcbf29ce484222325ull);
-	uint64_t h2 = fnv1a64(lu->serial, h1 ^ 0x5a5444ull);
 	char name[300];
 	size_t sl;
 
-	/* NAA 6: NAA(4) CID(24) VENDOR SPECIFIC ID(36) | EXTENSION(64) */
 	n += desig(b + n, 0x01, 0x03, 16);
-	uint64_t hi = (uint64_t)6 << 60 | (uint64_t)TARGETD_CID << 36 | (h1 & 0xfffffffffull);
-	put_be64(b + n, hi);
-	put_be64(b + n + 8, h2);
+	scsi_vpd_naa(lu, b + n);
 	n += 16;
 
 	/* T10 vendor ID based (7.8.6.4): vendor + serial, ASCII */
