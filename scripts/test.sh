@@ -81,6 +81,16 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 build_and_test build-ci-san "sanitize" -DTARGETD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
+# libFuzzer harnesses (issue 9): each replays its regression inputs, then fuzzes 10 s.
+if command -v clang >/dev/null; then
+	echo "=== fuzz (10 s per harness + regress)"
+	if tests/fuzz/run-fuzz.sh 10; then
+		passed=$((passed + 1))
+	else
+		note_fail "fuzz: tests/fuzz/run-fuzz.sh 10 (crash inputs in build-fuzz/fuzz-artifacts)"
+	fi
+fi
+
 echo "=== clang-format"
 mapfile -t cfiles < <(find src include tests -name '*.[ch]' -not -path '*/build*' | sort)
 fmt_bad=0
