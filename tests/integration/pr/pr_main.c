@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * pr_scenarios: persistent reservation integration scenarios against a live
- * targetd (tests/integration/pr/test_pr.py starts it). Three libiscsi
+ * targetd (tests/integration/pr/run_scenario.py starts it). Three libiscsi
  * initiators with distinct names and fixed ISIDs.
  *
  *   pr_scenarios --portal1 H:P --portal2 H:P --target IQN [--lun N]

@@ -8,7 +8,7 @@ two portal groups -- 127.0.0.1 is group 1 (relative target port 1),
 runs one scenario of pr_scenarios (C, libiscsi: three initiators with fixed
 names and ISIDs). Exit 0 pass, 1 fail, 77 skip.
 
-  test_pr.py --targetd BUILD/targetd --scenarios BUILD/.../pr_scenarios --test NAME
+  run_scenario.py --targetd BUILD/targetd --scenarios BUILD/.../pr_scenarios --test NAME
 """
 
 import argparse
