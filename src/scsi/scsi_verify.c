@@ -104,11 +104,24 @@ static enum scsi_reason parse(struct scsi_task *t, bool write, uint64_t *lba, ui
 		return scsi_bad_cdb(t, lb, 7);
 	if (*nblk == 0)
 		return SR_OK;
-	uint32_t need = write || bytchk == BYTCHK_ALL ? (uint32_t)len
-	    : bytchk == BYTCHK_ONE                    ? lu->block_size
-						      : 0;
-	if (scsi_blk_data_out(t) < need)
-		return SR_INVALID_IU_FIELD;
+	if (write) {
+		/* RFC 7143 11.4.5.1 / as WRITE (scsi_sbc.c): write and verify
+		 * what was received, never more than the CDB asks for; a
+		 * partial block cannot be written */
+		uint32_t n = (uint32_t)UTIL_MIN((uint64_t)scsi_blk_data_out(t), len);
+		if (n % lu->block_size)
+			return SR_INVALID_IU_FIELD;
+		*nblk = n / lu->block_size;
+		len = n;
+		if (*nblk == 0)
+			return SR_OK;
+	} else {
+		uint32_t need = bytchk == BYTCHK_ALL ? (uint32_t)len
+		    : bytchk == BYTCHK_ONE           ? lu->block_size
+						     : 0;
+		if (scsi_blk_data_out(t) < need)
+			return SR_INVALID_IU_FIELD;
+	}
 	enum scsi_reason r = scsi_blk_xbuf(t, (uint32_t)UTIL_MIN(len, (uint64_t)SCSI_BLK_CHUNK));
 	if (r)
 		return r;

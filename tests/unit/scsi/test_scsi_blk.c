@@ -451,6 +451,32 @@ static void sbc4_5_44_write_and_verify16(void **state)
 	assert_filled(buf, 3 * BS, 'Z');
 }
 
+/* RFC 7143 11.4.5.1 (libiscsi WriteVerify10Residuals): EDTL below the CDB's
+ * transfer writes and verifies only what was received */
+static void rfc7143_11_4_5_1_write_and_verify10_edtl_below_transfer(void **state)
+{
+	struct fx *f = *state;
+	uint8_t cdb[10] = {0x2e, 0x02};
+	uint8_t data[2 * BS], buf[2 * BS];
+	struct cmd c;
+
+	write_blocks(f, 95, 2, 'a');
+	memset(data, 'b', sizeof(data));
+	put_be32(cdb + 2, 95);
+	put_be16(cdb + 7, 2);
+	run_out(&c, f, cdb, 10, data, BS);
+	assert_good(&c);
+	assert_int_equal(c.t.xfer_len, 2 * BS); /* overflow residual: one block */
+	cmd_fini(&c);
+	read_blocks(f, 95, 2, buf);
+	assert_filled(buf, BS, 'b');
+	assert_filled(buf + BS, BS, 'a');
+	/* EDTL 0: nothing written, GOOD */
+	run_out(&c, f, cdb, 10, NULL, 0);
+	assert_good(&c);
+	cmd_fini(&c);
+}
+
 static void sbc4_5_11_prefetch16_range(void **state)
 {
 	struct fx *f = *state;
@@ -609,6 +635,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(sbc4_5_9_orwrite16, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(sbc4_5_33_verify10_bytchk, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(sbc4_5_44_write_and_verify16, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(rfc7143_11_4_5_1_write_and_verify10_edtl_below_transfer,
+					    fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(sbc4_5_11_prefetch16_range, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(sbc4_5_20_read_capacity16_lbpme_and_vpd_b0_b2, fx_setup,
 					    fx_teardown),
