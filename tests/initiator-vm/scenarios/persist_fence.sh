@@ -3,7 +3,8 @@
 # node2 with their own initiator names, so two I_T nexuses) run the fence_scsi
 # sequence with sg_persist. fence_scsi registers each node's key with REGISTER
 # AND IGNORE EXISTING KEY, reserves type 5 (Write Exclusive - Registrants Only)
-# and fences a node with PREEMPT AND ABORT of its key.
+# and fences a node with PREEMPT AND ABORT of its key. On the way, node2
+# PREEMPTs node1 (the reservation moves) and node1 takes it back.
 # shellcheck source=../guest/lib.sh
 . ./lib.sh
 
@@ -55,6 +56,30 @@ write10 "$d2" || fail "registered node2 WRITE failed under type 5"
 must sg_persist --in --read-reservation "$d2"
 expect_out "Key=$K1"
 expect_out "type: Write Exclusive, registrants only"
+
+step "node2 PREEMPTs node1's key: the reservation moves to node2 (SPC-4 5.13.11.2.4.3)"
+must sg_persist --out --preempt --param-rk=$K2 --param-sark=$K1 --prout-type=5 "$d2"
+must sg_persist --in --read-reservation "$d2"
+expect_out "Key=$K2"
+expect_out "type: Write Exclusive, registrants only"
+must sg_persist --in --read-keys "$d2"
+expect_out "1 registered reservation key follows"
+expect_no_out "$K1"
+step "node1 sees REGISTRATIONS PREEMPTED, then RESERVATION CONFLICT on WRITE"
+run sg_turs -v "$d1"
+expect_out "[Uu]nit [Aa]ttention"
+expect_out "[Rr]egistrations preempted"
+write10 "$d1" && fail "preempted node1 could write"
+expect_out "Reservation Conflict"
+read10 "$d1" || fail "preempted node1 READ failed"
+step "node1 registers again and takes the reservation back (fence_scsi's way)"
+must sg_persist --out --register-ignore --param-sark=$K1 "$d1"
+must sg_persist --out --preempt-abort --param-rk=$K1 --param-sark=$K2 --prout-type=5 "$d1"
+must sg_persist --in --read-reservation "$d1"
+expect_out "Key=$K1"
+run sg_turs "$d2" # REGISTRATIONS PREEMPTED from the PREEMPT AND ABORT above
+must sg_persist --out --register-ignore --param-sark=$K2 "$d2"
+write10 "$d2" || fail "re-registered node2 WRITE failed under type 5"
 
 step "node1 fences node2: PREEMPT AND ABORT of K2 (SPC-4 5.13.11.2.4, 5.13.11.2.6)"
 must sg_persist --out --preempt-abort --param-rk=$K1 --param-sark=$K2 --prout-type=5 "$d1"
