@@ -49,13 +49,14 @@ static bool pump_until(struct ini *in, struct inflight *f, int ms)
 	return f->done;
 }
 
-/* Flush the context's queued PDUs onto the socket. */
+/* Flush the context's queued PDUs onto the socket without reading
+ * anything: an R2T or a response that arrives meanwhile stays unread. */
 static void flush_out(struct ini *in)
 {
 	for (int i = 0; i < 500 && iscsi_out_queue_length(in->ctx) > 0; i++) {
-		struct pollfd p = {iscsi_get_fd(in->ctx), (short)iscsi_which_events(in->ctx), 0};
+		struct pollfd p = {iscsi_get_fd(in->ctx), POLLOUT, 0};
 
-		if (poll(&p, 1, 10) < 0 || iscsi_service(in->ctx, p.revents) < 0)
+		if (poll(&p, 1, 10) < 0 || iscsi_service(in->ctx, p.revents & POLLOUT) < 0)
 			return;
 	}
 }
@@ -67,7 +68,7 @@ static void flush_out(struct ini *in)
 void scen_preempt_abort(void)
 {
 	struct inflight va[NREAD + NWRITE], vb = {"B", false, 0}, vc = {"C", false, 0};
-	static uint8_t wbuf[NWRITE][4096];
+	static uint8_t wbuf[NWRITE][XFER];
 	struct rsp r;
 	int answered = 0, unanswered = 0;
 
@@ -102,7 +103,7 @@ void scen_preempt_abort(void)
 					      0, 0, io_cb, &va[i]);
 		} else {
 			memset(wbuf[i - NREAD], 0x5a, sizeof(wbuf[0]));
-			t = iscsi_write16_task(A.ctx, g_lun, 65536 + (uint64_t)i * 8,
+			t = iscsi_write16_task(A.ctx, g_lun, 65536 + (uint64_t)i * 1024,
 					       wbuf[i - NREAD], sizeof(wbuf[0]), 512, 0, 0, 0, 0, 0,
 					       io_cb, &va[i]);
 		}
