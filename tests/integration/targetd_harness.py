@@ -163,6 +163,11 @@ class Targetd:
                     ready = True
                 elif kv.startswith("STATUS="):
                     self.status = kv[7:]
+        # Nobody reads the notify socket after READY=1, and a full datagram queue
+        # would block the daemon's later sd_notify() calls (reload, stop): close
+        # and unlink it so those calls fail fast instead (sd_notify(3) ignores that).
+        sock.close()
+        os.unlink(notify_path)
         # The log line may be written just after sd_notify: wait for it too.
         while True:
             m = READY_RE.search(self.stderr())
