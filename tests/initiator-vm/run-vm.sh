@@ -96,6 +96,7 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 	echo "PORTAL=$(q "10.0.2.2:$PORT")"
 	for e in "${EXTRA_ENV[@]+"${EXTRA_ENV[@]}"}"; do
 		echo "${e%%=*}=$(q "${e#*=}")"
+		echo "export ${e%%=*}"
 	done
 	echo "export TARGET INITIATOR INITIATOR2 PORT PORTAL"
 } >"$RUN/root/guest/env"

@@ -29,6 +29,7 @@ import targetd_harness as th  # noqa: E402
 TARGET = "iqn.2026-01.org.targetd.test:vm-disk"
 NODE1 = "iqn.1994-05.com.redhat:node1"
 NODE2 = "iqn.1994-05.com.redhat:node2"
+NODE3 = "iqn.1994-05.com.redhat:node3"
 LU_SIZE = 64 << 20
 SKIP = 77
 
@@ -211,9 +212,10 @@ def spc4_sg_persist_register_reserve_release_unregister(s):
 def spc4_two_initiators_fence_preempt_and_abort(s):
     """Two initiator names in one VM (two iscsiadm ifaces), the fence_scsi
     sequence with sg_persist: an unregistered initiator conflicts on write under
-    a type 5 reservation, REGISTER AND IGNORE EXISTING KEY lets it write, node1's
-    PREEMPT AND ABORT removes node2's key, node2 sees the unit attention and then
-    RESERVATION CONFLICT on write while reads still work; CLEAR frees the LU."""
+    a type 5 reservation, REGISTER AND IGNORE EXISTING KEY lets it write, PREEMPT
+    moves the reservation (the preempted node sees the unit attention, then
+    conflicts), PREEMPT AND ABORT fences node2 the same way while its reads still
+    work; CLEAR frees the LU."""
     s.start_targetd()
     rc, _ = s.run_vm("persist_fence.sh", initiator2=NODE2)
     check(rc == 0, f"guest script failed ({rc})")
@@ -221,8 +223,9 @@ def spc4_two_initiators_fence_preempt_and_abort(s):
 
 def spc4_aptpl_reservation_survives_target_restart(s):
     """SPC-4 5.13.5 APTPL: the reservation is made with APTPL=1; targetd is killed
-    and restarted while the VM stays up; the session recovers and sg_persist shows
-    the same keys, holder and type."""
+    and restarted while the VM stays up; the sessions recover and sg_persist shows
+    the same keys, holder and type (PRgeneration 0: a power on), and a newcomer
+    that never registered conflicts on write before anyone re-registers."""
     s.start_targetd()
 
     def on_host(action):
@@ -231,7 +234,8 @@ def spc4_aptpl_reservation_survives_target_restart(s):
             s.restart_targetd()
             s.timings["restart_s"] = round(time.monotonic() - t0, 2)
 
-    rc, _ = s.run_vm("persist_aptpl_restart.sh", initiator2=NODE2, on_host=on_host)
+    rc, _ = s.run_vm("persist_aptpl_restart.sh", initiator2=NODE2, on_host=on_host,
+                     env=[f"INITIATOR3={NODE3}"])
     check(rc == 0, f"guest script failed ({rc})")
 
 

@@ -90,9 +90,33 @@ run sg_turs "$d1"
 run sg_turs "$d2"
 must sg_turs "$d1"
 must sg_turs "$d2"
+step "PRgeneration starts from 0 again: a restart is a power on (SPC-4 6.15.2)"
+must sg_persist --in --read-keys "$d1"
+expect_out "PR generation=0x0,"
 step "same keys, holder and type, still APTPL (SPC-4 5.13.5)"
 expect_state "$d1"
 expect_state "$d2"
+
+step "a newcomer that never registered is held off by the restored reservation"
+make_iface node3 "$INITIATOR3"
+# a static node record (a discovery through node3 alone would try to drop
+# the other ifaces' records)
+must iscsiadm -m node -o new -T "$TARGET" -p "$PORTAL" -I node3
+must iscsiadm -m node -T "$TARGET" -p "$PORTAL" -I node3 --login
+d3=$(disk_of "$INITIATOR3") || fail "no disk for $INITIATOR3"
+run sg_turs "$d3"
+dd if=/dev/urandom of=/tmp/blk3 bs=512 count=1 2>/dev/null
+if run sg_raw -s 512 -i /tmp/blk3 "$d3" 2a 00 00 00 00 42 00 00 01 00; then
+	fail "unregistered node3 could write under the restored type 5 reservation"
+fi
+expect_out "Reservation Conflict"
+must sg_raw -r 512 -o /tmp/rd3 "$d3" 28 00 00 00 00 42 00 00 01 00
+# with APTPL=1: the last REGISTER's APTPL bit decides for the LU (SPC-4 5.13.5.1)
+must sg_persist --out --register --param-sark=0xd4 --param-aptpl "$d3"
+run sg_persist --out --reserve --param-rk=0xd4 --prout-type=5 "$d3"
+[ $rc -eq 24 ] || fail "node3 RESERVE while node2 holds: exit $rc, want 24 (SPC-4 5.13.9)"
+must sg_persist --out --register --param-rk=0xd4 --param-sark=0 --param-aptpl "$d3"
+must iscsiadm -m node -T "$TARGET" -p "$PORTAL" -I node3 --logout
 
 step "the reservation is enforced: both registered, both may write (type 5)"
 dd if=/dev/urandom of=/tmp/blk bs=512 count=1 2>/dev/null
