@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Vital product data pages (SPC-4 7.8, SBC-4 6.6): 00h, 80h, 83h, 86h, B0h,
- * B1h, B2h.
+ * Vital product data pages (SPC-4 7.8, SBC-4 6.6): 00h, 80h, 83h, 86h, 8Fh,
+ * B0h, B1h, B2h.
  *
  * NAA designator: NAA 6 (IEEE Registered Extended, SPC-4 7.8.6.6.5) with the
  * 24-bit company identifier 0x5A5444. That is NOT an IEEE-assigned OUI: it is
@@ -105,7 +105,7 @@ static int vpd83(struct scsi_task *t, uint8_t *b, size_t cap)
 
 int scsi_vpd_build(struct scsi_task *t, uint8_t page, uint8_t *b, size_t cap)
 {
-	static const uint8_t pages[] = {0x00, 0x80, 0x83, 0x86, 0xb0, 0xb1, 0xb2};
+	static const uint8_t pages[] = {0x00, 0x80, 0x83, 0x86, 0x8f, 0xb0, 0xb1, 0xb2};
 	struct scsi_lu *lu = scsi_tp(t)->lu;
 	const struct bdev_info *bi = bdev_get_info(lu->bdev);
 	int n;
@@ -137,6 +137,20 @@ int scsi_vpd_build(struct scsi_task *t, uint8_t page, uint8_t *b, size_t cap)
 		b[6] = lu->write_cache ? 0x01 : 0x00;
 		n = 64;
 		break;
+	case 0x8f: { /* SPC-4 7.8.17 third-party copy: the Supported
+		      * Commands descriptor (0001h, table 607) lists EXTENDED
+		      * COPY(LID1) and RECEIVE COPY RESULTS (scsi_xcopy.c) */
+		static const uint8_t cmds[] = {0x83, 1, 0x00, 0x84, 2, 0x00, 0x03};
+		uint8_t *d = b + 4;
+		size_t dl = (5 + sizeof(cmds) + 3) & ~(size_t)3; /* padded to 4 */
+		memset(d, 0, dl);
+		put_be16(d, 0x0001);
+		put_be16(d + 2, (uint16_t)(dl - 4));
+		d[4] = sizeof(cmds);
+		memcpy(d + 5, cmds, sizeof(cmds));
+		n = 4 + (int)dl;
+		break;
+	}
 	case 0xb0: { /* SBC-4 6.6.4 block limits */
 		uint32_t gran = bi->opt_io > lu->block_size ? bi->opt_io / lu->block_size : 1;
 		/* WSNZ=1: WRITE SAME with 0 blocks is rejected */

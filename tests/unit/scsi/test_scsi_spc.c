@@ -63,7 +63,7 @@ static void inquiry_vpd(struct fx *f, struct cmd *c, uint8_t page)
 
 static void spc4_7_8_13_vpd_supported_pages(void **state)
 {
-	static const uint8_t want[] = {0x00, 0x80, 0x83, 0x86, 0xb0, 0xb1, 0xb2};
+	static const uint8_t want[] = {0x00, 0x80, 0x83, 0x86, 0x8f, 0xb0, 0xb1, 0xb2};
 	struct fx *f = *state;
 	struct cmd c, p;
 

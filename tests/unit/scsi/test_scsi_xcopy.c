@@ -272,6 +272,24 @@ static void spc4_6_18_4_receive_copy_results_operating_parameters(void **state)
 	cmd_fini(&c);
 }
 
+/* SPC-4 7.8.17: the third-party copy VPD page lists the copy commands */
+static void spc4_7_8_17_third_party_copy_vpd_supported_commands(void **state)
+{
+	struct xfx *x = *state;
+	uint8_t inq[6] = {0x12, 0x01, 0x8f, 0, 255, 0};
+	static const uint8_t want[] = {0x83, 1, 0x00, 0x84, 2, 0x00, 0x03};
+	struct cmd c;
+
+	cmd_run(&c, &x->f, inq, 6, 255, SCSI_TASK_F_READ);
+	assert_good(&c);
+	assert_int_equal(c.t.buf[1], 0x8f);
+	assert_int_equal(get_be16(c.t.buf + 4), 0x0001); /* Supported Commands */
+	assert_int_equal(get_be16(c.t.buf + 6) % 4, 0);
+	assert_int_equal(c.t.buf[8], sizeof(want));
+	assert_memory_equal(c.t.buf + 9, want, sizeof(want));
+	cmd_fini(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +300,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(spc4_6_4_xcopy_parameter_list_errors, xsetup,
 					    xteardown),
 	    cmocka_unit_test_setup_teardown(spc4_6_18_4_receive_copy_results_operating_parameters,
+					    xsetup, xteardown),
+	    cmocka_unit_test_setup_teardown(spc4_7_8_17_third_party_copy_vpd_supported_commands,
 					    xsetup, xteardown),
 	};
 
