@@ -59,9 +59,9 @@ ensure_host_pkgs() {
 	[ ${#missing[@]} -eq 0 ] && return 0
 	command -v apt-get >/dev/null || skip "no apt-get to install ${missing[*]}"
 	log "installing host packages: ${missing[*]}"
-	if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; then
+	if ! apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >&2; then
 		apt-get update -q >&2 || skip "apt-get update failed"
-		apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+		apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >&2 ||
 			skip "cannot install ${missing[*]}"
 	fi
 }
