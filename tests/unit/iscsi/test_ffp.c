@@ -350,6 +350,93 @@ static void rfc7143_7_9_unsolicited_datasn_error_check_condition_47_05(void **st
 	pump(f, 10);
 }
 
+/* Append one PDU (header + data + pad) to a byte stream. */
+static size_t put_pdu(uint8_t *out, const uint8_t *bhs, const void *data, uint32_t len)
+{
+	memcpy(out, bhs, ISCSI_BHS_LEN);
+	put_be24(out + 5, len);
+	memcpy(out + ISCSI_BHS_LEN, data, len);
+	memset(out + ISCSI_BHS_LEN + len, 0, ISCSI_PAD(len));
+	return ISCSI_BHS_LEN + len + ISCSI_PAD(len);
+}
+
+static size_t stream_nop_write_nop(uint8_t *out, uint32_t itt, uint32_t cmdsn)
+{
+	uint8_t nop[ISCSI_BHS_LEN] = {ISCSI_OP_NOP_OUT, ISCSI_FLAG_FINAL};
+	uint8_t cmd[ISCSI_BHS_LEN] = {ISCSI_OP_SCSI_CMD,
+				      ISCSI_FLAG_FINAL | ISCSI_CMD_FLAG_WRITE | 1};
+	size_t n = 0;
+
+	put_be32(nop + 16, itt);
+	put_be32(nop + 20, ISCSI_RSVD_TAG);
+	put_be32(nop + 24, cmdsn);
+	n += put_pdu(out + n, nop, "ping1", 5);
+	put_be32(cmd + 16, itt + 1);
+	put_be32(cmd + 20, 1024);
+	put_be32(cmd + 24, cmdsn + 1);
+	cmd[32] = 0x2a; /* WRITE(10) LBA 1536, 2 blocks, 1024 bytes immediate */
+	put_be32(cmd + 34, 1536);
+	put_be16(cmd + 39, 2);
+	n += put_pdu(out + n, cmd, wbuf, 1024);
+	put_be32(nop + 16, itt + 2);
+	put_be32(nop + 24, cmdsn + 2);
+	n += put_pdu(out + n, nop, "ping2", 5);
+	return n;
+}
+
+/* The three answers, in any order (the write completes asynchronously). */
+static void expect_stream_answers(struct fx *f, uint32_t itt)
+{
+	unsigned seen = 0;
+
+	for (int i = 0; i < 3; i++) {
+		uint8_t bhs[48], data[16] = {0};
+		uint32_t dsl, k;
+
+		assert_int_equal(recv_pdu_raw(f, bhs, data, sizeof(data) - 1, &dsl), 0);
+		k = get_be32(bhs + 16) - itt;
+		assert_true(k < 3);
+		seen |= 1u << k;
+		if (k == 1) {
+			assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_SCSI_RSP);
+			assert_int_equal(bhs[3], SCSI_STATUS_GOOD);
+		} else {
+			assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_NOP_IN);
+			assert_string_equal((char *)data, k ? "ping2" : "ping1");
+		}
+	}
+	assert_int_equal(seen, 7);
+}
+
+/* 11.2: PDUs are a byte stream; the receiver must not care how the bytes
+ * are cut. Three PDUs (one with immediate data read in place) in one write,
+ * then the same again trickled a few bytes at a time. */
+static void rfc7143_11_2_pdus_coalesced_or_trickled_are_parsed_alike(void **state)
+{
+	struct fx *f = *state;
+	static uint8_t stream[4096];
+	uint8_t bhs[48];
+	size_t n;
+
+	login(f);
+	send_cmd(f, ISCSI_FLAG_FINAL, 0x90, 1, 0, 0x00, 0, 0, NULL, 0); /* power-on UA */
+	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
+	n = stream_nop_write_nop(stream, 0x91, 2);
+	assert_int_equal(write(f->fd, stream, n), (ssize_t)n);
+	expect_stream_answers(f, 0x91);
+	n = stream_nop_write_nop(stream, 0x94, 5);
+	for (size_t off = 0; off < n; off += 7) {
+		size_t k = UTIL_MIN((size_t)7, n - off);
+
+		assert_int_equal(write(f->fd, stream + off, k), (ssize_t)k);
+		if (off % 140 == 0)
+			pump(f, 1);
+	}
+	expect_stream_answers(f, 0x94);
+	close(f->fd);
+	pump(f, 10);
+}
+
 static int setup(void **state)
 {
 	struct iscsi_settings s = {0};
@@ -375,6 +462,7 @@ int main(void)
 	    cmocka_unit_test(rfc7143_11_14_logout_closes_session),
 	    cmocka_unit_test(rfc7143_11_7_1_data_out_offset_error_closes),
 	    cmocka_unit_test(rfc7143_7_9_unsolicited_datasn_error_check_condition_47_05),
+	    cmocka_unit_test(rfc7143_11_2_pdus_coalesced_or_trickled_are_parsed_alike),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
