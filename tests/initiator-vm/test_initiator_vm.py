@@ -190,15 +190,20 @@ def check(cond, msg):
 def rfc7143_discovery_login_sbc4_direct_io_round_trip(s):
     """open-iscsi discovers through the advertised portal and logs in; sg_inq and
     sg_readcap see the LU; 8 MiB written with O_DIRECT read back equal, and the
-    backing file on the host holds the same bytes; logout leaves no session."""
+    backing file on the host holds the same bytes; logout leaves no session; a
+    second login with CRC32C header and data digests (RFC 7143 13.1) moves data
+    correctly too."""
     s.start_targetd()
     rc, out = s.run_vm("login_io.sh")
     check(rc == 0, f"guest script failed ({rc})")
     r = results(out)
-    check("sha256" in r, "guest printed no RESULT sha256")
-    host = sha256_range(s.lu, int(r["offset_mib"]) << 20, int(r["length_mib"]) << 20)
-    check(host == r["sha256"], f"backing file holds {host}, guest wrote {r['sha256']}")
-    print(f"host: backing file bytes match the guest's write ({host[:16]}...)")
+    for sfx in ("", "2"):
+        check(f"sha256{'_' + sfx if sfx else ''}" in r, f"guest printed no RESULT sha256 {sfx}")
+        want = r[f"sha256{'_' + sfx if sfx else ''}"]
+        host = sha256_range(s.lu, int(r[f"offset{sfx}_mib"]) << 20,
+                            int(r[f"length{sfx}_mib"]) << 20)
+        check(host == want, f"backing file holds {host}, guest wrote {want}")
+        print(f"host: backing file bytes match the guest's write ({host[:16]}...)")
 
 
 def spc4_sg_persist_register_reserve_release_unregister(s):

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Scenario 1: discovery through the advertised portal, login, sg_inq,
-# sg_readcap, O_DIRECT write + read back with checksums, logout.
+# sg_readcap, O_DIRECT write + read back with checksums, logout; then a
+# second login with CRC32C header and data digests and more I/O.
 # shellcheck source=../guest/lib.sh
 . ./lib.sh
 
@@ -51,4 +52,28 @@ echo "RESULT read_s=$(awk -v a="$t2" -v b="$t1" 'BEGIN { print a - b }')"
 step "logout"
 logout
 [ "$(sessions)" -eq 0 ] || fail "sessions left after logout"
+
+step "again with HeaderDigest and DataDigest CRC32C (RFC 7143 13.1, 13.2)"
+for k in HeaderDigest DataDigest; do
+	must iscsiadm -m node -T "$TARGET" -p "$PORTAL" -o update \
+		-n "node.conn[0].iscsi.$k" -v CRC32C
+done
+login
+must iscsiadm -m session -P 2
+expect_out "HeaderDigest: CRC32C"
+expect_out "DataDigest: CRC32C"
+dev=$(disk_of "$INITIATOR") || fail "no disk after the digest login"
+OFF2=20
+LEN2=4
+dd if=/dev/urandom of=/tmp/pattern2 bs=1M count=$LEN2 2>/dev/null
+want2=$(sha256sum /tmp/pattern2 | cut -d' ' -f1)
+must dd if=/tmp/pattern2 of="$dev" bs=1M seek=$OFF2 oflag=direct
+got=$(sha256_of "$dev" $OFF2 $LEN2)
+[ "$got" = "$want2" ] || fail "digest session: read back $got, wrote $want2"
+got=$(sha256_of "$dev" $OFF $LEN)
+[ "$got" = "$want" ] || fail "digest session: the first write reads back $got"
+echo "RESULT sha256_2=$want2"
+echo "RESULT offset2_mib=$OFF2"
+echo "RESULT length2_mib=$LEN2"
+logout
 step "done"
