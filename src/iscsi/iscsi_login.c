@@ -138,10 +138,13 @@ static uint16_t login_complete(struct iscsi_conn *c, struct iscsi_login *L)
 			if (o == c || o->state != CONN_FFP || !o->sess || o->params.discovery ||
 			    o->sess->target != L->target)
 				continue;
-			/* 6.3.5: same initiator port (name + ISID) on the same target:
-			 * session reinstatement, the old session goes first */
+			/* 6.3.5: same initiator port (name + ISID) on the same target
+			 * portal group: session reinstatement, the old session goes
+			 * first. The session identifier is (ISID, TPGT) (4.4.3), so the
+			 * same initiator port may hold one session per portal group. */
 			if (!strcmp(o->params.initiator_name, p->initiator_name) &&
-			    !memcmp(o->sess->isid, L->isid, 6)) {
+			    !memcmp(o->sess->isid, L->isid, 6) &&
+			    o->sess->tpgt == c->portal->tpgt) {
 				iscsi_conn_close(o, "session reinstatement");
 				continue;
 			}
