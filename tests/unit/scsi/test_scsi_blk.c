@@ -616,6 +616,71 @@ static void sbc4_4_5_read_only_lu_write_same_unmap_caw_protected(void **state)
 	fx_fini(&f);
 }
 
+/* SBC-4 4.17 table 13 / SPC-4 5.13.1 table 65: under a Write Exclusive
+ * reservation held by another I_T nexus, the write class (WRITE SAME, UNMAP,
+ * COMPARE AND WRITE, WRITE AND VERIFY, ORWRITE) and MODE SELECT conflict;
+ * VERIFY, PRE-FETCH, GET LBA STATUS and READ DEFECT DATA are allowed. */
+static void sbc4_4_17_table13_new_commands_under_write_exclusive(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t isid[6] = {0x80, 0, 0, 0, 0, 3};
+	struct scsi_nexus *nx2 = scsi_nexus_get(f->tgt, FX_INIT2, isid, 1);
+	uint8_t reg[10] = {0x5f, 0x00, 0, 0, 0, 0, 0, 0, 24, 0};
+	uint8_t res[10] = {0x5f, 0x01, 0x01, 0, 0, 0, 0, 0, 24, 0};
+	uint8_t p[24] = {0}, tur[6] = {0};
+	uint8_t blk[2 * BS] = {0};
+	struct cmd c;
+	struct {
+		uint8_t cdb[16];
+		uint8_t len;
+		uint32_t out;
+		bool conflict;
+	} cases[] = {
+	    {{0x93, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 16, BS, true}, /* WRITE SAME(16) */
+	    {{0x42, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 10, 0, true}, /* UNMAP */
+	    {{0x89, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+	     16,
+	     2 * BS,
+	     true}, /* COMPARE AND WRITE */
+	    {{0x2e, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 10, BS, true}, /* WRITE AND VERIFY */
+	    {{0x8b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 16, BS, true}, /* ORWRITE */
+	    {{0x15, 0x10, 0, 0, 0, 0}, 6, 0, true}, /* MODE SELECT */
+	    {{0x2f, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 10, 0, false}, /* VERIFY */
+	    {{0x34, 0, 0, 0, 0, 0, 0, 0, 1, 0}, 10, 0, false}, /* PRE-FETCH */
+	    {{0x9e, 0x12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 64}, 16, 0, false}, /* GET LBA STATUS */
+	    {{0x37, 0, 0x18, 0, 0, 0, 0, 0, 8, 0}, 10, 0, false}, /* READ DEFECT DATA */
+	};
+
+	/* nexus 1 registers key 0x11 and takes Write Exclusive */
+	put_be64(p + 8, 0x11);
+	run_out(&c, f, reg, 10, p, 24);
+	assert_good(&c);
+	cmd_fini(&c);
+	memset(p, 0, sizeof(p));
+	put_be64(p, 0x11);
+	run_out(&c, f, res, 10, p, 24);
+	assert_good(&c);
+	cmd_fini(&c);
+	cmd_prep(&c, f, nx2, 0, tur, 6, 0, 0); /* power on UA */
+	cmd_submit(&c);
+	fx_run(f);
+	cmd_fini(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		cmd_prep(&c, f, nx2, 0, cases[i].cdb, cases[i].len, cases[i].out,
+			 cases[i].out ? SCSI_TASK_F_WRITE : SCSI_TASK_F_READ);
+		if (cases[i].out)
+			cmd_data_out(&c, blk, cases[i].out);
+		cmd_submit(&c);
+		fx_run(f);
+		if (cases[i].conflict)
+			assert_int_equal(c.t.status, SCSI_STATUS_RESERVATION_CONFLICT);
+		else
+			assert_good(&c);
+		cmd_fini(&c);
+	}
+	scsi_nexus_put(nx2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -645,6 +710,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(sbc4_5_18_read_defect_data10_empty, fx_setup,
 					    fx_teardown),
 	    cmocka_unit_test(sbc4_4_5_read_only_lu_write_same_unmap_caw_protected),
+	    cmocka_unit_test_setup_teardown(sbc4_4_17_table13_new_commands_under_write_exclusive,
+					    fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
