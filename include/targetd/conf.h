@@ -27,6 +27,8 @@ struct conf_lun {
 	char *serial; /* default: stable UUID derived from target name + LUN */
 	bool read_only;
 	bool write_cache; /* default true */
+	bool pr_ignore_state; /* pr_state = ignore: start with empty PR state if the
+			       * APTPL file is corrupt (docs/aptpl-format.md) */
 	int line;
 };
 

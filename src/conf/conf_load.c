@@ -308,12 +308,28 @@ static void k_lun_bool(struct conf_state *st, const char *key, const char *val)
 		ERR(st, "%s must be yes or no, got '%s'", key, val);
 }
 
+/* pr_state = load (default) | ignore: the operator's override for a corrupt
+ * APTPL state file (issue 11; docs/aptpl-format.md). */
+static void k_pr_state(struct conf_state *st, const char *key, const char *val)
+{
+	struct conf_lun *l = &st->ls[st->idx].lun;
+
+	(void)key;
+	if (!strcmp(val, "load"))
+		l->pr_ignore_state = false;
+	else if (!strcmp(val, "ignore"))
+		l->pr_ignore_state = true;
+	else
+		ERR(st, "pr_state must be load or ignore, got '%s'", val);
+}
+
 static const struct key lun_keys[] = {
     {"path", false, k_path},
     {"block_size", false, k_block_size},
     {"serial", false, k_serial},
     {"read_only", false, k_lun_bool},
     {"write_cache", false, k_lun_bool},
+    {"pr_state", false, k_pr_state},
     {NULL, false, NULL},
 };
 

@@ -67,7 +67,8 @@ int daemon_lu_open(struct daemon *d, const struct conf_target *ct, const struct 
 				    .block_size = cl->block_size,
 				    .serial = cl->serial,
 				    .read_only = cl->read_only,
-				    .write_cache = cl->write_cache};
+				    .write_cache = cl->write_cache,
+				    .pr_ignore_state = cl->pr_ignore_state};
 	int r = scsi_lu_create(d->core, &lp, out);
 
 	if (r)

@@ -235,6 +235,29 @@ static void key_outside_section_and_empty_value_rejected(void **state)
 	unload(&l);
 }
 
+/* issue 11: pr_state = ignore is the operator's override for a corrupt APTPL file. */
+static void aptpl_pr_state_ignore_override_parsed(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	load_text(&l,
+		  "[portal p]\nlisten = 127.0.0.1:3260\n[target iqn.2024-01.org.example:x]\n"
+		  "[lun iqn.2024-01.org.example:x 0]\npath=/x\npr_state = ignore\n"
+		  "[lun iqn.2024-01.org.example:x 1]\npath=/y\npr_state = maybe\n");
+	assert_int_equal(l.r, -EINVAL);
+	assert_int_equal(count_problems(&l, 9, false, "pr_state must be load or ignore"), 1);
+	unload(&l);
+	load_text(&l,
+		  "[portal p]\nlisten = 127.0.0.1:3260\n[target iqn.2024-01.org.example:x]\n"
+		  "[lun iqn.2024-01.org.example:x 0]\npath=/x\npr_state = ignore\n"
+		  "[lun iqn.2024-01.org.example:x 1]\npath=/y\n");
+	assert_int_equal(l.r, 0);
+	assert_true(l.c->targets[0].luns[0].pr_ignore_state);
+	assert_false(l.c->targets[0].luns[1].pr_ignore_state);
+	unload(&l);
+}
+
 static void portal_without_listen_and_target_on_missing_group(void **state)
 {
 	struct loaded l;
@@ -320,6 +343,7 @@ int main(void)
 	    cmocka_unit_test(rfc7143_4_2_7_target_header_with_spaces_rejected),
 	    cmocka_unit_test(rfc7143_4_2_7_1_max_length_names_and_long_lines),
 	    cmocka_unit_test(missing_file_is_enoent),
+	    cmocka_unit_test(aptpl_pr_state_ignore_override_parsed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
