@@ -380,10 +380,17 @@ static void store_result(struct iscsi_params *p, enum key_id id, uint64_t v)
 	}
 }
 
+/* iSCSI names (RFC 7143 4.2.7.1/4.2.7.2, RFC 3722) never contain spaces or
+ * control characters. Refusing them here keeps every name that reaches a
+ * persistent-reservation registration storable in the APTPL file, whose
+ * loader (like the TransportID parser, pr_tid.c) rejects them. */
 static int copy_name(char *dst, size_t cap, const char *v)
 {
 	if (!*v || strlen(v) >= cap)
 		return ISCSI_LOGIN_STATUS_INITIATOR_ERROR;
+	for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+		if (*c <= 0x20 || *c == 0x7f)
+			return ISCSI_LOGIN_STATUS_INITIATOR_ERROR;
 	util_strlcpy(dst, v, cap);
 	return 0;
 }

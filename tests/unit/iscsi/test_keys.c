@@ -185,6 +185,23 @@ static void rfc7143_13_defaults_hold_when_not_negotiated(void **state)
 	assert_false(p.header_digest || p.data_digest);
 }
 
+static void rfc7143_4_2_7_2_name_with_space_or_control_char_refused(void **state)
+{
+	char out[4096];
+	struct iscsi_params p;
+
+	(void)state;
+	assert_int_equal(negotiate("InitiatorName=iqn.2000-01.x:a b", false,
+				   ISCSI_LOGIN_STAGE_OPERATIONAL, out, sizeof(out), &p),
+			 ISCSI_LOGIN_STATUS_INITIATOR_ERROR);
+	assert_int_equal(negotiate("InitiatorName=iqn.2000-01.x:a\tb", false,
+				   ISCSI_LOGIN_STAGE_OPERATIONAL, out, sizeof(out), &p),
+			 ISCSI_LOGIN_STATUS_INITIATOR_ERROR);
+	assert_int_equal(negotiate("InitiatorName=iqn.2000-01.x:ab", false,
+				   ISCSI_LOGIN_STAGE_OPERATIONAL, out, sizeof(out), &p),
+			 0);
+}
+
 static void rfc7143_6_1_duplicate_key_is_initiator_error(void **state)
 {
 	char out[4096];
@@ -291,6 +308,7 @@ int main(void)
 	    cmocka_unit_test(rfc7143_13_results_stored),
 	    cmocka_unit_test(rfc7143_13_defaults_hold_when_not_negotiated),
 	    cmocka_unit_test(rfc7143_6_1_duplicate_key_is_initiator_error),
+	    cmocka_unit_test(rfc7143_4_2_7_2_name_with_space_or_control_char_refused),
 	    cmocka_unit_test(rfc7143_13_21_bad_session_type),
 	    cmocka_unit_test(rfc7143_12_auth_method_none_only),
 	    cmocka_unit_test(rfc7143_6_2_unknown_key_flood_rejects_login),
