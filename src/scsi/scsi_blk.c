@@ -146,6 +146,8 @@ void scsi_blk_task_fini(struct scsi_task *t)
 
 	if (tp->lu && (tp->rl_held || tp->rl_wait))
 		scsi_rl_release(t);
+	if (tp->xbuf && tp->cmd && tp->cmd->handler == scsi_spc_xcopy)
+		scsi_xcopy_task_fini(t);
 	if (tp->xbuf) {
 		util_buf_free(tp->xbuf, tp->xbuf_alloc);
 		tp->xbuf = NULL;

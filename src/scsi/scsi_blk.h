@@ -74,6 +74,8 @@ enum scsi_reason scsi_spc_mode_select(struct scsi_task *t);
 /* scsi_xcopy.c: EXTENDED COPY (LID1), RECEIVE COPY RESULTS */
 enum scsi_reason scsi_spc_xcopy(struct scsi_task *t);
 enum scsi_reason scsi_spc_copy_results(struct scsi_task *t);
+/* Drops the references an EXTENDED COPY task holds on its LUs. */
+void scsi_xcopy_task_fini(struct scsi_task *t);
 /* scsi_vpd.c: the LU's NAA 6 designator (VPD 83h), 16 bytes */
 void scsi_vpd_naa(const struct scsi_lu *lu, uint8_t out[16]);
 /* scsi_defect.c */

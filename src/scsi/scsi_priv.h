@@ -132,6 +132,9 @@ struct scsi_lu {
 		uint16_t segs;
 		uint64_t bytes;
 	} xcopy;
+	/* EXTENDED COPY tasks (of any LU) copying from or to this LU: it must
+	 * not be destroyed under them (scsi_lu_destroy) */
+	uint32_t xcopy_refs;
 };
 
 /* Per (I_T nexus, LU) state: pending unit attentions (SAM-5 5.14: a UA is

@@ -65,7 +65,8 @@ int scsi_lu_destroy(struct scsi_lu *lu)
 	if (scsi_lu_mapped(lu))
 		return -EINVAL;
 	bdev_get_stats(lu->bdev, &st);
-	if (lu->tasks || lu->dormant_head || lu->prout_busy || lu->prout_head || st.inflight)
+	if (lu->tasks || lu->dormant_head || lu->prout_busy || lu->prout_head || st.inflight ||
+	    lu->xcopy_refs)
 		return -EBUSY;
 	for (struct scsi_lu **pp = &core->lus; *pp; pp = &(*pp)->next) {
 		if (*pp == lu) {

@@ -37,6 +37,7 @@ struct xc_seg {
 
 struct xc_job {
 	struct scsi_lu *td[XC_MAX_TD];
+	unsigned ntd;
 	struct xc_seg seg[XC_MAX_SD];
 	unsigned nseg, cur;
 	uint64_t done; /* blocks of the current segment copied */
@@ -278,6 +279,10 @@ enum scsi_reason scsi_spc_xcopy(struct scsi_task *t)
 	struct xc_job *j = (struct xc_job *)(void *)tp->xbuf;
 	memset(j, 0, sizeof(*j));
 	memcpy(j->td, td, sizeof(td[0]) * ntd);
+	/* the LUs stay alive until the task completes (scsi_lu_destroy) */
+	j->ntd = ntd;
+	for (unsigned i = 0; i < ntd; i++)
+		td[i]->xcopy_refs++;
 	memcpy(j->seg, seg, sizeof(seg[0]) * nseg);
 	j->nseg = nseg;
 	j->buf = tp->xbuf + UTIL_BUF_ALIGN;
@@ -286,6 +291,15 @@ enum scsi_reason scsi_spc_xcopy(struct scsi_task *t)
 	j->list_id = p[0];
 	copy_next(t);
 	return SR_PENDING;
+}
+
+void scsi_xcopy_task_fini(struct scsi_task *t)
+{
+	struct xc_job *j = (struct xc_job *)(void *)scsi_tp(t)->xbuf;
+
+	for (unsigned i = 0; i < j->ntd; i++)
+		j->td[i]->xcopy_refs--;
+	j->ntd = 0;
 }
 
 /* SPC-4 6.18.4 OPERATING PARAMETERS (LID1) */

@@ -7,7 +7,10 @@
  */
 #include <stdlib.h>
 
+#include <errno.h>
+
 #include "scsi_harness.h"
+#include "targetd/scsi_reconf.h"
 
 #define BS 512u
 
@@ -272,6 +275,39 @@ static void spc4_6_18_4_receive_copy_results_operating_parameters(void **state)
 	cmd_fini(&c);
 }
 
+/* An LU a copy is reading or writing cannot be destroyed under it, even once
+ * unmapped (scsi_lu_destroy -EBUSY until the EXTENDED COPY completes). */
+static void spc4_6_4_xcopy_keeps_its_lus_alive(void **state)
+{
+	struct xfx *x = *state;
+	struct fx *f = &x->f;
+	uint8_t n0[16], n1[16], p[16 + 64 + 28];
+	uint8_t cdb[16] = {0x83, 0x00};
+	struct cmd c;
+	size_t off = 16;
+
+	naa_of(f, 0, n0);
+	naa_of(f, 1, n1);
+	memset(p, 0, sizeof(p));
+	off += tgt_desc(p + off, n0);
+	off += tgt_desc(p + off, n1);
+	off += seg_desc(p + off, 0, 1, 1000, 0, 0);
+	p[1] = 0x18; /* LIST ID USAGE 11b: no list identifier, nothing held */
+	put_be16(p + 2, 64);
+	put_be32(p + 8, 28);
+	put_be32(cdb + 10, (uint32_t)off);
+	cmd_prep(&c, f, f->nx, 0, cdb, 16, (uint32_t)off, SCSI_TASK_F_WRITE);
+	cmd_data_out(&c, p, (uint32_t)off);
+	cmd_submit(&c);
+	assert_int_equal(scsi_target_unmap_lun(f->tgt, 1), 0);
+	assert_int_equal(scsi_lu_destroy(x->lu1), -EBUSY);
+	fx_run(f);
+	assert_good(&c);
+	cmd_fini(&c);
+	assert_int_equal(scsi_lu_destroy(x->lu1), 0);
+	x->lu1 = NULL;
+}
+
 /* SPC-4 7.8.17: the third-party copy VPD page lists the copy commands */
 static void spc4_7_8_17_third_party_copy_vpd_supported_commands(void **state)
 {
@@ -303,6 +339,7 @@ int main(void)
 					    xsetup, xteardown),
 	    cmocka_unit_test_setup_teardown(spc4_7_8_17_third_party_copy_vpd_supported_commands,
 					    xsetup, xteardown),
+	    cmocka_unit_test_setup_teardown(spc4_6_4_xcopy_keeps_its_lus_alive, xsetup, xteardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
