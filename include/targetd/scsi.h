@@ -93,6 +93,20 @@ struct scsi_nexus *scsi_nexus_get(struct scsi_target *t, const char *initiator_n
  * nexus must have completed (or been aborted) first. */
 void scsi_nexus_put(struct scsi_nexus *nx);
 
+/* The transport's abort for commands of this nexus that it has not handed to
+ * scsi_task_submit() yet (a WRITE still waiting for Data-Out, a command held
+ * for its CmdSN turn). scsi calls fn when SPC-4 aborts this nexus's tasks on
+ * an LU without a TMF of its own: PREEMPT AND ABORT (SPC-4 5.13.11.2.6). The
+ * commands addressed to LUN number lun end without a response, as aborted
+ * submitted tasks do; fn returns how many it aborted. fn NULL clears the hook,
+ * but only when arg is the one set (session reinstatement sets the new
+ * session's hook before the old session clears its own). */
+void scsi_nexus_set_abort_hook(struct scsi_nexus *nx, unsigned (*fn)(void *arg, uint64_t lun),
+			       void *arg);
+/* The LUN number a SAM-5 4.7 LUN field addresses (peripheral or flat
+ * addressing); false for other formats. */
+bool scsi_lun_decode(uint64_t raw, uint64_t *lun);
+
 /* ---- tasks ------------------------------------------------------------------ */
 
 enum scsi_task_attr {

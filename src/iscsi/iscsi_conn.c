@@ -781,8 +781,10 @@ static void conn_free_deferred(void *arg)
 	while (c->cmds)
 		iscsi_cmd_release(c->cmds);
 	if (c->sess) {
-		if (c->sess->nexus)
+		if (c->sess->nexus) {
+			scsi_nexus_set_abort_hook(c->sess->nexus, NULL, c);
 			scsi_nexus_put(c->sess->nexus); /* I_T nexus loss (SAM-5 6.3.4) */
+		}
 		free(c->sess);
 		c->sess = NULL;
 	}

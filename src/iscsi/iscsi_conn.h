@@ -251,5 +251,6 @@ bool iscsi_datain_seg(uint32_t len, uint32_t mrdsl, uint32_t max_burst, uint32_t
 
 /* ---- iscsi_tmf.c ----------------------------------------------------------- */
 void iscsi_tmf_exec(struct iscsi_cmd *cmd);
+unsigned iscsi_tmf_abort_unsubmitted(void *arg, uint64_t lun);
 
 #endif

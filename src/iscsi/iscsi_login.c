@@ -155,6 +155,7 @@ static uint16_t login_complete(struct iscsi_conn *c, struct iscsi_login *L)
 		s->nexus = scsi_nexus_get(L->target, p->initiator_name, L->isid, c->portal->tpgt);
 		if (!s->nexus)
 			return ISCSI_LOGIN_STATUS_OUT_OF_RESOURCES;
+		scsi_nexus_set_abort_hook(s->nexus, iscsi_tmf_abort_unsubmitted, c);
 		s->target = L->target;
 	}
 	if (p->max_outstanding_r2t > ISCSI_R2T_MAX)

@@ -81,6 +81,32 @@ static void abort_local(struct iscsi_conn *c, bool all, uint64_t lun)
 	}
 }
 
+/* scsi's abort hook (scsi_nexus_set_abort_hook): PREEMPT AND ABORT from
+ * another initiator aborts this nexus's tasks on LUN lun, including the
+ * commands that have not reached scsi (SPC-4 5.13.11.2.6). They end without
+ * a response, like aborted submitted tasks (RFC 7143 4.2.3.x); Data-Out still
+ * in flight for them is discarded as Data-Out for an unknown ITT. */
+unsigned iscsi_tmf_abort_unsubmitted(void *arg, uint64_t lun)
+{
+	struct iscsi_conn *c = arg;
+	struct iscsi_cmd *cmd, *next;
+	unsigned n = 0;
+	uint64_t l;
+
+	for (cmd = c->cmds; cmd; cmd = next) {
+		next = cmd->next;
+		if ((cmd->state != CMD_HELD && cmd->state != CMD_DATA_OUT) || cmd->aborted_local ||
+		    !scsi_lun_decode(cmd->task.lun_raw, &l) || l != lun)
+			continue;
+		n++;
+		if (cmd->state == CMD_HELD)
+			cmd->aborted_local = true; /* keeps its CmdSN slot */
+		else
+			iscsi_cmd_release(cmd);
+	}
+	return n;
+}
+
 void iscsi_tmf_exec(struct iscsi_cmd *cmd)
 {
 	struct iscsi_conn *c = cmd->conn;

@@ -62,6 +62,15 @@ void scsi_nexus_put(struct scsi_nexus *nx)
 			scsi_spc2_release_lu(i->lu, nx);
 }
 
+void scsi_nexus_set_abort_hook(struct scsi_nexus *nx, unsigned (*fn)(void *arg, uint64_t lun),
+			       void *arg)
+{
+	if (!nx || (!fn && nx->abort_arg != arg))
+		return;
+	nx->abort_hook = fn;
+	nx->abort_arg = fn ? arg : NULL;
+}
+
 static struct scsi_itl *itl_get(struct scsi_nexus *nx, struct scsi_lu *lu)
 {
 	struct scsi_itl *i;

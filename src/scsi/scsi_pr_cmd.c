@@ -119,6 +119,32 @@ static void prout_unqueue(struct scsi_lu *lu, struct scsi_task *t)
  * COMMANDS CLEARED BY ANOTHER INITIATOR (SAM-5 5.6, 2F/00) instead of TASK
  * ABORTED status.
  */
+/* SPC-4 5.13.11.2.6: the victims' tasks include those the transport still
+ * holds (a WRITE waiting for Data-Out is a task from the moment its command
+ * arrived, SAM-5 4.6; RFC 7143 4.2.3). They have no I/O in flight, so the
+ * transport drops them at once, with no response; the PROUT need not wait. */
+static void abort_unsubmitted(struct scsi_lu *lu, struct scsi_pr_op *op)
+{
+	struct scsi_nexus *self = op->task->nexus;
+
+	for (struct scsi_target *t = lu->core->targets; t; t = t->next) {
+		for (unsigned k = 0; k < t->nluns; k++) {
+			if (t->luns[k].lu != lu)
+				continue;
+			for (struct scsi_nexus *nx = t->nexuses; nx; nx = nx->next) {
+				bool hit = false;
+
+				if (nx == self || !nx->abort_hook)
+					continue;
+				for (unsigned i = 0; i < op->fx.n_abort && !hit; i++)
+					hit = scsi_pr_itn_matches(&op->fx.abort[i], nx);
+				if (hit && nx->abort_hook(nx->abort_arg, t->luns[k].lun))
+					scsi_ua_add_keep(nx, lu, SR_UA_CMDS_CLEARED);
+			}
+		}
+	}
+}
+
 static uint32_t abort_preempted(struct scsi_lu *lu, struct scsi_pr_op *op)
 {
 	struct scsi_nexus *self = op->task->nexus;
@@ -150,6 +176,7 @@ static uint32_t abort_preempted(struct scsi_lu *lu, struct scsi_pr_op *op)
 		tp->aborted = true;
 		scsi_task_abort_dormant(t);
 	}
+	abort_unsubmitted(lu, op);
 	return n;
 }
 

@@ -160,6 +160,9 @@ struct scsi_nexus {
 	 * (autosense, SAM-5 5.13), so REQUEST SENSE reports a pending UA, or
 	 * NO SENSE (SPC-4 6.39.2). */
 	struct scsi_itl *itls;
+	/* the transport's abort of commands not yet submitted (scsi.h) */
+	unsigned (*abort_hook)(void *arg, uint64_t lun);
+	void *abort_arg;
 };
 
 /* Task private state, overlaid on task->priv. */
