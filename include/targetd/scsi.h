@@ -64,9 +64,10 @@ int scsi_core_create(struct evl *evl, const struct scsi_core_params *p, struct s
 void scsi_core_destroy(struct scsi_core *core);
 
 /* Opens the backing device and loads the LU's APTPL state file, if any
- * (blocking). A state file that does not decode fails with -EINVAL and a
- * message naming file, line and problem (unless pr_ignore_state). Logs the
- * reason on failure. */
+ * (blocking). A state file that does not decode (torn, truncated, bad
+ * checksum, version or line) fails with -EUCLEAN, distinct from every other
+ * failure, and a message naming file, line and problem (unless
+ * pr_ignore_state). Logs the reason on failure. */
 int scsi_lu_create(struct scsi_core *core, const struct scsi_lu_params *p, struct scsi_lu **out);
 int scsi_target_create(struct scsi_core *core, const char *name, struct scsi_target **out);
 int scsi_target_add_port(struct scsi_target *t, uint16_t tpgt, uint16_t rel_port_id);

@@ -99,6 +99,8 @@ struct daemon {
 	struct scsi_lu **dead_lus;
 	size_t n_dead_lus;
 	struct evl_timer *reap_timer;
+	/* LUs left unmapped at startup: corrupt APTPL state file */
+	size_t n_lus_not_started;
 };
 
 /* Opens the LU of one [lun] (daemon_run.c); logs why it failed. */

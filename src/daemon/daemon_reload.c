@@ -7,7 +7,9 @@
  * 2. Prepare, all or nothing: bind the new portals and open the new LUs
  *    (neither is reachable yet). A bind or open failure undoes the
  *    preparation and aborts the reload: the running configuration is
- *    untouched.
+ *    untouched. Exception: an LU whose APTPL state file is corrupt
+ *    (-EUCLEAN, issue 11) is left out with a warning, and an unchanged LUN
+ *    that is not running (left out earlier) is opened again.
  * 3. Apply the difference, target by target. Objects are matched by name:
  *    targets by iSCSI name, LUNs by (target, LUN number), portals by
  *    (host, port). What does not change is not touched, so sessions the
@@ -287,6 +289,7 @@ static int prepare(struct daemon *d, const struct conf *nc, struct prep *p,
 	for (size_t i = 0; i < nc->n_targets; i++) {
 		const struct conf_target *nt = &nc->targets[i];
 		const struct conf_target *ot = find_target(oc, nt->name);
+		struct scsi_target *rt = ot ? scsi_target_find(d->core, nt->name) : NULL;
 
 		p->lus[i] = calloc(nt->n_luns + 1, sizeof(*p->lus[i]));
 		if (!p->lus[i])
@@ -295,9 +298,20 @@ static int prepare(struct daemon *d, const struct conf *nc, struct prep *p,
 			const struct conf_lun *nl = &nt->luns[k];
 			const struct conf_lun *ol = ot ? find_lun(ot, nl->lun) : NULL;
 
-			if (ol && lun_same(ol, nl))
+			/* unchanged and running: untouched; unchanged but not
+			 * running (its APTPL file was corrupt): retried */
+			if (ol && lun_same(ol, nl) && rt && running_lu(rt, nl->lun))
 				continue;
 			r = daemon_lu_open(d, nt, nl, &p->lus[i][k]);
+			if (r == -EUCLEAN) {
+				/* issue 11: that LU alone stays out, loudly */
+				p->lus[i][k] = NULL;
+				warning(rep,
+					"%s lun %llu: NOT STARTED: its persistent reservation "
+					"state file is corrupt (pr_state = ignore starts it empty)",
+					nt->name, (unsigned long long)nl->lun);
+				continue;
+			}
 			if (r) {
 				fail(rep, "%s:%d: %s lun %llu: cannot open %s: %s", nc->source,
 				     nl->line, nt->name, (unsigned long long)nl->lun, nl->path,
@@ -508,6 +522,8 @@ static void add_target(struct daemon *d, const struct conf_target *nt, struct sc
 	for (size_t k = 0; !r && k < nt->n_allow; k++)
 		r = scsi_target_acl_add(t, nt->allow[k]);
 	for (size_t k = 0; !r && k < nt->n_luns; k++) {
+		if (!lus[k])
+			continue; /* not started: corrupt APTPL state file */
 		r = scsi_target_map_lun(t, nt->luns[k].lun, lus[k]);
 		if (!r)
 			lus[k] = NULL;

@@ -6,7 +6,10 @@
  * maps, ACLs -> iscsi server -> every portal bound -> only then READY=1 and
  * the "ready, listening on ADDR:PORT[, ...]" line (with the ports actually
  * bound, so port 0 works). Any failure is logged and the process exits 1
- * before READY, having freed everything it built.
+ * before READY, having freed everything it built -- except an LU whose APTPL
+ * state file is corrupt (scsi_lu_create -EUCLEAN): that LUN alone is left
+ * unmapped, loudly (issue 11, docs/aptpl-format.md), and a later reload
+ * retries it.
  *
  * Stop (SIGTERM/SIGINT): STOPPING=1, iscsi_server_shutdown() with a bound,
  * then the loop stops, everything is destroyed in reverse order, exit 0.
@@ -71,7 +74,15 @@ int daemon_lu_open(struct daemon *d, const struct conf_target *ct, const struct 
 				    .pr_ignore_state = cl->pr_ignore_state};
 	int r = scsi_lu_create(d->core, &lp, out);
 
-	if (r)
+	if (r == -EUCLEAN)
+		/* scsi has logged the file, line and problem just before */
+		log_err("daemon",
+			"%s lun %llu (%s): NOT STARTED: its persistent reservation state file "
+			"is corrupt (see above); the LUN is not mapped, the other LUs are "
+			"served. To start it with no reservations, set pr_state = ignore in "
+			"its [lun] section and reload (the file is moved aside)",
+			ct->name, (unsigned long long)cl->lun, cl->path);
+	else if (r)
 		log_err("daemon", "%s lun %llu: cannot start LU on %s: %s", ct->name,
 			(unsigned long long)cl->lun, cl->path, strerror(-r));
 	return r;
@@ -101,6 +112,13 @@ static int build_luns(struct daemon *d)
 			return -ENOMEM;
 		for (size_t k = 0; k < ct->n_luns; k++) {
 			r = daemon_lu_open(d, ct, &ct->luns[k], &lus[k]);
+			/* a corrupt APTPL file keeps THAT LU from starting only
+			 * (issue 11); any other failure refuses startup */
+			if (r == -EUCLEAN) {
+				lus[k] = NULL;
+				d->n_lus_not_started++;
+				continue;
+			}
 			if (r) {
 				free(lus);
 				return r;
@@ -117,7 +135,8 @@ static int build_luns(struct daemon *d)
 		for (size_t k = 0; !r && k < ct->n_tpgts; k++)
 			r = scsi_target_add_port(t, ct->tpgts[k], ct->tpgts[k]);
 		for (size_t k = 0; !r && k < ct->n_luns; k++)
-			r = scsi_target_map_lun(t, ct->luns[k].lun, lus[k]);
+			if (lus[k])
+				r = scsi_target_map_lun(t, ct->luns[k].lun, lus[k]);
 		for (size_t k = 0; !r && k < ct->n_allow; k++)
 			r = scsi_target_acl_add(t, ct->allow[k]);
 		free(lus);
@@ -321,8 +340,13 @@ int daemon_run(const struct conf *c, const char *control_path)
 	}
 	for (size_t i = 0; i < c->n_targets; i++)
 		n_luns += c->targets[i].n_luns;
-	sd_notifyf(0, "READY=1\nSTATUS=serving %zu target(s), %zu LU(s) on %s", c->n_targets,
-		   n_luns, list);
+	n_luns -= d.n_lus_not_started;
+	sd_notifyf(0, "READY=1\nSTATUS=serving %zu target(s), %zu LU(s) on %s%s", c->n_targets,
+		   n_luns, list,
+		   d.n_lus_not_started ? " (LUs NOT STARTED: corrupt APTPL state)" : "");
+	if (d.n_lus_not_started)
+		log_err("daemon", "%zu LU(s) not started: corrupt persistent reservation state",
+			d.n_lus_not_started);
 	log_notice("daemon", "ready, listening on %s", list);
 	free(list);
 

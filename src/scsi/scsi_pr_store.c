@@ -38,9 +38,20 @@ static int fsync_dir(const char *dir)
 static void move_aside(struct scsi_lu *lu, const char *path)
 {
 	char aside[4096];
-	int n = snprintf(aside, sizeof(aside), "%s.corrupt-%lld", path, (long long)time(NULL));
+	long long now = (long long)time(NULL);
+	int n = -1, rc = -1;
 
-	if (n < 0 || (size_t)n >= sizeof(aside) || rename(path, aside)) {
+	/* never over an earlier copy moved aside in the same second */
+	for (unsigned i = 0; i < 100; i++) {
+		n = i ? snprintf(aside, sizeof(aside), "%s.corrupt-%lld-%u", path, now, i)
+		      : snprintf(aside, sizeof(aside), "%s.corrupt-%lld", path, now);
+		if (n < 0 || (size_t)n >= sizeof(aside))
+			break;
+		rc = renameat2(AT_FDCWD, path, AT_FDCWD, aside, RENAME_NOREPLACE);
+		if (rc == 0 || errno != EEXIST)
+			break;
+	}
+	if (n < 0 || (size_t)n >= sizeof(aside) || rc) {
 		log_err(SCSI_LOG, "lu %s: cannot move %s aside: %s", lu->serial, path,
 			strerror(errno));
 		return;
@@ -99,7 +110,9 @@ int scsi_pr_lu_init(struct scsi_lu *lu, const struct scsi_lu_params *lp)
 				"lu %s: %s:%u: %s; the LU does not start (pr_state = ignore in its "
 				"[lun] section starts it without reservations)",
 				lu->serial, path, line, msg ? msg : "cannot decode");
-			return -EINVAL;
+			/* distinct from every other failure: the daemon starts
+			 * without this LU only (issue 11: other LUs unaffected) */
+			return -EUCLEAN;
 		}
 		log_err(SCSI_LOG,
 			"lu %s: %s:%u: %s; pr_state = ignore: STARTING WITH NO PERSISTENT "

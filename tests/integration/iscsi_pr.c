@@ -11,6 +11,9 @@
  *   iscsi_pr URL INITIATOR QUALIFIER write|read            -> status=N
  *   iscsi_pr URL INITIATOR QUALIFIER keys                  -> gen=N keys=K1,K2
  *   iscsi_pr URL INITIATOR QUALIFIER res                   -> type=T key=K
+ *   iscsi_pr URL INITIATOR QUALIFIER luns                  -> luns=L1,L2 (REPORT LUNS)
+ *   iscsi_pr URL INITIATOR QUALIFIER full                  -> one line per registrant:
+ *                                                            key=K holder=H type=T isid=I name=N
  *   iscsi_pr URL INITIATOR QUALIFIER storm BASE N          -> ack=K per line
  *   iscsi_pr URL INITIATOR QUALIFIER bench N APTPL         -> p50/p99 latency
  *
@@ -205,6 +208,48 @@ int main(int argc, char **argv)
 			       (unsigned long long)be64(t->datain.data + 8));
 		else
 			printf("type=0 key=0\n");
+		scsi_free_scsi_task(t);
+	} else if (!strcmp(op, "luns")) {
+		/* SPC-4 6.33: the LUN inventory of this I_T nexus */
+		struct scsi_reportluns_list *l;
+		t = iscsi_reportluns_sync(c, 0, 4096);
+		if (!t || t->status)
+			return finish(2);
+		l = scsi_datain_unmarshall(t);
+		if (!l) {
+			scsi_free_scsi_task(t);
+			return finish(2);
+		}
+		printf("luns=");
+		for (uint32_t i = 0; i < l->num; i++)
+			printf("%s%u", i ? "," : "", (unsigned)l->luns[i]);
+		printf("\n");
+		scsi_free_scsi_task(t);
+	} else if (!strcmp(op, "full")) {
+		/* SPC-4 6.15.5 READ FULL STATUS: one line per registrant */
+		t = iscsi_persistent_reserve_in_sync(
+		    c, lun, SCSI_PERSISTENT_RESERVE_READ_FULL_STATUS, 8192);
+		if (!t || t->status || t->datain.size < 8)
+			return finish(2);
+		const unsigned char *d = t->datain.data;
+		uint32_t len = scsi_get_uint32(d + 4), off = 8;
+		if (len > (uint32_t)t->datain.size - 8)
+			len = (uint32_t)t->datain.size - 8;
+		printf("gen=%u\n", scsi_get_uint32(d));
+		while (off + 24 <= 8 + len) {
+			const unsigned char *e = d + off;
+			uint32_t tl = scsi_get_uint32(e + 20);
+			const unsigned char *tid = e + 24;
+			if (off + 24 + tl > 8 + len)
+				break;
+			/* iSCSI TransportID format 01b: "name,i,0xISID" (SPC-4 7.6.4.6) */
+			printf("key=%llx holder=%u type=%u rtpi=%u all_tg_pt=%u tid=%.*s\n",
+			       (unsigned long long)be64(e), e[12] & 1, e[13] & 0x0f,
+			       (unsigned)(e[18] << 8 | e[19]), (e[12] >> 1) & 1,
+			       tl > 4 ? (int)strnlen((const char *)tid + 4, tl - 4) : 0,
+			       (const char *)tid + 4);
+			off += 24 + tl;
+		}
 		scsi_free_scsi_task(t);
 	} else {
 		fprintf(stderr, "unknown op %s\n", op);

@@ -12,6 +12,7 @@ import argparse
 import glob
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -95,24 +96,107 @@ def issue11_aptpl0_state_is_gone_after_restart(ctx):
     d.stop()
 
 
-def issue11_corrupt_state_file_keeps_daemon_from_starting(ctx):
-    d = ctx.daemon()
-    expect(ctx.pr(d, NODE_A, "register", "0xa1", "1"), GOOD, "A REGISTER APTPL=1")
+def write_conf(ctx, lun0_extra=""):
+    """A configuration file: one target, LUN 0 (serial prlun0) and LUN 1
+    (serial prlun1); lun0_extra goes into LUN 0's section."""
+    path = os.path.join(ctx.state, "..", "targetd.conf")
+    with open(path, "w") as f:
+        f.write(f"""[global]
+state_dir = {ctx.state}
+
+[portal lo]
+listen = 127.0.0.1:0
+
+[target {IQN}]
+
+[lun {IQN} 0]
+path = mem:64M
+serial = prlun0
+{lun0_extra}
+
+[lun {IQN} 1]
+path = mem:64M
+serial = prlun1
+""")
+    return path
+
+
+def conf_daemon(ctx, conf, check_errors=True):
+    return Targetd(ctx.args.targetd, ["-f", "-c", conf], ctx.cleanup,
+                   check_errors=check_errors).start()
+
+
+def pr_lun(ctx, d, lun, node, *op):
+    p = subprocess.run([ctx.args.iscsi_pr, d.url(IQN, lun), node[0], node[1]] + list(op),
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise HarnessError(f"iscsi_pr lun {lun} {' '.join(op)}: exit {p.returncode}\n{p.stderr}")
+    return p.stdout.strip()
+
+
+def issue11_corrupt_state_file_keeps_only_that_lu_from_starting(ctx):
+    """A state file with one flipped bit (checksum mismatch) keeps THAT LU
+    from starting: the daemon starts, names the file, line and problem and
+    the override, LUN 0 is absent from REPORT LUNS (SPC-4 6.33), LUN 1 of the
+    same target works with its own restored state. With pr_state = ignore
+    LUN 0 starts empty and the bad file is moved aside."""
+    conf = write_conf(ctx)
+    d = conf_daemon(ctx, conf)
+    expect(pr_lun(ctx, d, 0, NODE_A, "register", "0xa1", "1"), GOOD, "LUN 0 A REGISTER APTPL=1")
+    expect(pr_lun(ctx, d, 1, NODE_B, "register", "0xb2", "1"), GOOD, "LUN 1 B REGISTER APTPL=1")
+    expect(pr_lun(ctx, d, 1, NODE_B, "reserve", "0xb2", "5"), GOOD, "LUN 1 B RESERVE")
     d.stop()
-    path = glob.glob(os.path.join(ctx.state, "pr-*.state"))[0]
+    path = os.path.join(ctx.state, "pr-prlun0.state")
     with open(path, "r+b") as f:
         data = bytearray(f.read())
         data[data.index(b"key:") + 4] ^= 0x01  # one flipped bit
         f.seek(0)
         f.write(data)
-    try:
-        ctx.daemon()
-    except HarnessError as e:
-        msg = str(e)
-        expect(path in msg and "checksum mismatch" in msg, True,
-               f"a message naming {path} and the problem:\n{msg}")
-        return
-    raise HarnessError("targetd started with a corrupt state file")
+    d = conf_daemon(ctx, conf, check_errors=False)  # the error is logged, on purpose
+    msg = d.stderr()
+    expect(path in msg and "checksum mismatch" in msg and "pr_state = ignore" in msg
+           and "NOT STARTED" in msg, True,
+           f"a message naming {path}, the problem and the override:\n{msg}")
+    expect(pr_lun(ctx, d, 1, NODE_C, "luns"), "luns=1", "REPORT LUNS without the bad LU")
+    expect(pr_lun(ctx, d, 1, NODE_C, "keys"), "gen=0 keys=b2", "LUN 1 READ KEYS")
+    expect(pr_lun(ctx, d, 1, NODE_C, "write"), CONFLICT, "LUN 1 restored reservation enforced")
+    expect(pr_lun(ctx, d, 1, NODE_B, "write"), GOOD, "LUN 1 holder WRITE")
+    expect(os.path.exists(path), True, "the corrupt file is left for the operator")
+    # a reload with the same configuration tries the LU again: still corrupt
+    d.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: d.stderr().count("NOT STARTED") >= 2, "the reload's warning")
+    expect(pr_lun(ctx, d, 1, NODE_C, "luns"), "luns=1", "REPORT LUNS after a reload")
+    # the override, by reload: the LU starts empty, the file is moved aside
+    write_conf(ctx, "pr_state = ignore")
+    d.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "STARTING WITH NO PERSISTENT RESERVATIONS" in d.stderr(), "the override")
+    wait_for(lambda: pr_lun(ctx, d, 1, NODE_C, "luns") == "luns=0,1", "LUN 0 mapped by reload")
+    expect(pr_lun(ctx, d, 0, NODE_C, "keys"), "gen=0 keys=", "LUN 0 starts empty")
+    expect(os.path.exists(path), False, "the corrupt file is gone from its name")
+    expect(len(glob.glob(path + ".corrupt-*")), 1, "the corrupt file moved aside")
+    d.stop()
+    # the override at startup
+    d = conf_daemon(ctx, conf)
+    expect(pr_lun(ctx, d, 1, NODE_C, "luns"), "luns=0,1", "after restart")
+    d.stop()
+    with open(path, "wb") as f:
+        f.write(b"targetd-pr-state=1\naptpl=1\n")  # truncated: no checksum line
+    d = conf_daemon(ctx, conf, check_errors=False)
+    msg = d.stderr()
+    expect("truncated: no checksum line" in msg and
+           "STARTING WITH NO PERSISTENT RESERVATIONS" in msg, True, f"the loud warning:\n{msg}")
+    expect(pr_lun(ctx, d, 1, NODE_C, "luns"), "luns=0,1", "REPORT LUNS with the override")
+    expect(pr_lun(ctx, d, 0, NODE_C, "keys"), "gen=0 keys=", "LUN 0 starts empty")
+    expect(len(glob.glob(path + ".corrupt-*")), 2, "the second corrupt file moved aside")
+    d.stop()
+
+
+def wait_for(cond, what, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise HarnessError(f"timed out waiting for {what}")
+        time.sleep(0.05)
 
 
 def issue11_full_state_dir_fails_prout_memory_unchanged(ctx):
@@ -198,7 +282,7 @@ def issue11_crash_during_prout_storm_restores_acknowledged_state(ctx, rounds=Non
 TESTS = {f.__name__: f for f in [
     issue11_aptpl_state_survives_sigkill_and_is_enforced_at_once,
     issue11_aptpl0_state_is_gone_after_restart,
-    issue11_corrupt_state_file_keeps_daemon_from_starting,
+    issue11_corrupt_state_file_keeps_only_that_lu_from_starting,
     issue11_crash_during_prout_storm_restores_acknowledged_state,
     issue11_full_state_dir_fails_prout_memory_unchanged,
 ]}
