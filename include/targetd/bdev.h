@@ -41,6 +41,11 @@ enum bdev_op {
 };
 
 #define BDEV_IO_FUA (1u << 0) /* write through before completion (RWF_DSYNC) */
+/* WRITE all or nothing, also across a crash or power loss (RWF_ATOMIC, Linux
+ * 6.11): only within info.atomic_min..atomic_max, one iovec, and, when
+ * info.atomic_pow2, a power-of-two length at an offset aligned to it;
+ * otherwise -EINVAL (-EOPNOTSUPP when atomic_max is 0). */
+#define BDEV_IO_ATOMIC (1u << 1)
 
 #define BDEV_IO_IOV_INLINE 4
 
@@ -71,6 +76,10 @@ struct bdev_info {
 	uint32_t phys_io; /* physical block size (BLKPBSZGET), 0 unknown; >= min_io */
 	bool discard_zeroes; /* a DISCARDed range is known to read back as zeroes
 			      * (punched file holes, mem); false when unknown */
+	/* BDEV_IO_ATOMIC write sizes in bytes; atomic_max 0 = no atomic writes
+	 * (aio: statx STATX_WRITE_ATOMIC at open; mem: any length) */
+	uint32_t atomic_min, atomic_max;
+	bool atomic_pow2; /* RWF_ATOMIC rule: power-of-two length, naturally aligned */
 };
 
 #define BDEV_OPEN_RDONLY (1u << 0)

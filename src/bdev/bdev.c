@@ -149,6 +149,14 @@ static int validate(const struct bdev *bdev, const struct bdev_io *io)
 		return -EINVAL;
 	if (io->op == BDEV_OP_DISCARD && !info->can_discard)
 		return -EOPNOTSUPP;
+	if (io->flags & BDEV_IO_ATOMIC) {
+		if (io->op != BDEV_OP_WRITE || !info->atomic_max)
+			return -EOPNOTSUPP;
+		if (io->len < info->atomic_min || io->len > info->atomic_max || io->iovcnt != 1)
+			return -EINVAL;
+		if (info->atomic_pow2 && ((io->len & (io->len - 1)) || io->offset % io->len))
+			return -EINVAL;
+	}
 	if (io->op != BDEV_OP_READ && io->op != BDEV_OP_WRITE)
 		return 0;
 	if (io->iovcnt < 0 || (io->iovcnt > 0 && !io->iov))

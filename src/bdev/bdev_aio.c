@@ -49,6 +49,12 @@
 
 #include "bdev_aio.h"
 
+#ifdef RWF_ATOMIC
+#define BDEV_RWF_ATOMIC RWF_ATOMIC
+#else
+#define BDEV_RWF_ATOMIC 0x00000040 /* uapi linux/fs.h, Linux 6.11 */
+#endif
+
 #define ZERO_BUF_LEN (64u << 10)
 
 enum aio_stage {
@@ -213,6 +219,9 @@ static void prep_rw(struct bdev_aio *a, struct bdev_io *io)
 		else
 			p->stage = ST_FLUSH_AFTER;
 	}
+	/* untorn write (bdev.c checked it against the probed atomic limits) */
+	if (io->op == BDEV_OP_WRITE && (io->flags & BDEV_IO_ATOMIC))
+		rwf |= BDEV_RWF_ATOMIC;
 	if (io->op == BDEV_OP_READ)
 		io_prep_preadv2(cb, a->fd, io->iov, io->iovcnt, (long long)io->offset, 0);
 	else

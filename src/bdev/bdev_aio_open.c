@@ -60,6 +60,47 @@ int bdev_aio_read_size(struct bdev_aio *a, uint64_t *size)
 	return 0;
 }
 
+/* Not in every libc/kernel header yet (Linux 6.11 uapi). */
+#ifndef STATX_WRITE_ATOMIC
+#define STATX_WRITE_ATOMIC 0x00010000U
+#endif
+#ifndef STATX_ATTR_WRITE_ATOMIC
+#define STATX_ATTR_WRITE_ATOMIC 0x00400000
+#endif
+/* uapi struct statx: stx_atomic_write_unit_min/max at 0xa8/0xac,
+ * stx_atomic_write_segments_max at 0xb0 (inside glibc's padding) */
+#define STX_AW_MIN 0xa8
+#define STX_AW_MAX 0xac
+#define STX_AW_SEGS 0xb0
+_Static_assert(sizeof(struct statx) == 0x100, "struct statx layout");
+
+/* Atomic write limits (RWF_ATOMIC): the kernel tells per file or device,
+ * statx(STATX_WRITE_ATOMIC); none without O_DIRECT, none when it does not
+ * answer (older kernel, file system or driver without untorn writes). Only
+ * what is probed here is ever advertised (SBC-4 5.48, VPD B0h). */
+static void probe_atomic(struct bdev_aio *a)
+{
+	struct bdev_info *info = &a->b.info;
+	struct statx stx;
+	uint32_t umin, umax, segs;
+
+	info->atomic_min = info->atomic_max = 0;
+	info->atomic_pow2 = true;
+	if (!info->direct)
+		return;
+	memset(&stx, 0, sizeof(stx));
+	if (statx(a->fd, "", AT_EMPTY_PATH, STATX_WRITE_ATOMIC, &stx) != 0 ||
+	    !(stx.stx_mask & STATX_WRITE_ATOMIC) || !(stx.stx_attributes & STATX_ATTR_WRITE_ATOMIC))
+		return;
+	memcpy(&umin, (const uint8_t *)&stx + STX_AW_MIN, 4);
+	memcpy(&umax, (const uint8_t *)&stx + STX_AW_MAX, 4);
+	memcpy(&segs, (const uint8_t *)&stx + STX_AW_SEGS, 4);
+	if (!umin || umax < umin || segs < 1)
+		return;
+	info->atomic_min = umin;
+	info->atomic_max = umax;
+}
+
 static void probe_blockdev(struct bdev_aio *a, const struct stat *st)
 {
 	struct bdev_info *info = &a->b.info;
@@ -185,6 +226,7 @@ int bdev_aio_open(struct evl *evl, const char *path, unsigned flags, struct bdev
 		probe_blockdev(a, &st);
 	else
 		probe_file(a, &st);
+	probe_atomic(a);
 	if (a->b.info.size == 0) {
 		log_err("bdev", "%s: empty (size 0)", path);
 		ret = -EINVAL;
@@ -196,11 +238,12 @@ int bdev_aio_open(struct evl *evl, const char *path, unsigned flags, struct bdev
 		log_err("bdev", "%s: aio setup: %m", path);
 		goto fail;
 	}
-	log_info("bdev", "%s: %llu bytes, block %u/%u, %s%s%s%s", path,
+	log_info("bdev", "%s: %llu bytes, block %u/%u, %s%s%s%s, atomic writes %u-%u", path,
 		 (unsigned long long)a->b.info.size, a->b.info.min_io, a->b.info.phys_io,
 		 direct ? "O_DIRECT" : "buffered", ro ? ", read-only" : "",
 		 a->b.info.can_discard ? ", discard" : "",
-		 a->b.info.write_cache ? ", write cache" : "");
+		 a->b.info.write_cache ? ", write cache" : "", a->b.info.atomic_min,
+		 a->b.info.atomic_max);
 	*out = &a->b;
 	return 0;
 fail:

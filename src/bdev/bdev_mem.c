@@ -139,6 +139,10 @@ int bdev_mem_open(struct evl *evl, const char *path, unsigned flags, struct bdev
 	    .can_discard = true,
 	    .discard_zeroes = true,
 	    .volatile_media = true,
+	    /* a write is one memcpy on the loop thread: atomic at any length
+	     * (and the medium does not survive power loss anyway) */
+	    .atomic_min = 1,
+	    .atomic_max = UINT32_MAX,
 	    .write_cache = false,
 	};
 	*out = &m->b;

@@ -9,6 +9,7 @@
  * conflict table in pr_access.c (SPC-4 5.13.1 table 65, SBC-4 4.17 table 13),
  * placed deliberately for every command.
  */
+#include "scsi_atomic.h"
 #include "scsi_blk.h"
 #include "scsi_priv.h"
 #include "targetd/util.h"
@@ -126,6 +127,11 @@ static const struct scsi_cmd cmds[] = {
 	/* SBC-4 5.49: WRITE SAME(16): WRPROTECT, UNMAP, NDOB */
 	{ 0x93, -1, 16, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE SAME(16)", scsi_sbc_write_same,
 	  { 0xff, 0xe9, LBA8, LBA4, 0x1f, 0 } },
+	/* SBC-4 5.48: WRITE ATOMIC(16): WRPROTECT, DPO, FUA, ATOMIC BOUNDARY
+	 * (10-11), TRANSFER LENGTH (12-13); only where the backend writes
+	 * untorn (scsi_atomic.c) */
+	{ 0x9c, -1, 16, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "WRITE ATOMIC(16)", scsi_sbc_write_atomic,
+	  { 0xff, 0xf8, LBA8, 0xff, 0xff, 0xff, 0xff, 0x1f, 0 }, scsi_atomic_supported },
 	{ 0x9e, 0x10, 16, SCSI_DIR_IN, PR_CLASS_INFO, 0, "READ CAPACITY(16)",
 	  scsi_sbc_read_capacity16, { 0xff, 0x1f, LBA8, LBA4, 0x01, 0 } },
 	/* SBC-4 5.7: GET LBA STATUS, ALLOCATION LENGTH bytes 10-13 */
@@ -168,6 +174,11 @@ const struct scsi_cmd *scsi_cdb_lookup(const uint8_t *cdb)
 		return c;
 	}
 	return NULL;
+}
+
+bool scsi_cmd_avail(const struct scsi_cmd *c, const struct scsi_lu *lu)
+{
+	return !c->avail || (lu && c->avail(lu));
 }
 
 static int top_bit(uint8_t v)

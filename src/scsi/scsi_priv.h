@@ -228,7 +228,13 @@ struct scsi_cmd {
 	const char *name;
 	scsi_handler handler;
 	uint8_t usage[16]; /* CDB usage data (SPC-4 6.35.3): bits that may be set */
+	/* NULL: supported on every LU; else whether this LU supports the
+	 * command (the dispatcher answers INVALID COMMAND OPERATION CODE and
+	 * REPORT SUPPORTED OPERATION CODES leaves it out when false) */
+	bool (*avail)(const struct scsi_lu *lu);
 };
+/* Is row c supported on lu (c->avail)? */
+bool scsi_cmd_avail(const struct scsi_cmd *c, const struct scsi_lu *lu);
 
 /* Looks up the row for the CDB; NULL if the opcode (or service action) is not
  * supported. */

@@ -21,15 +21,18 @@ static enum scsi_reason report_all(struct scsi_task *t, bool rctd, uint32_t allo
 {
 	size_t n;
 	const struct scsi_cmd *tab = scsi_cdb_table(&n);
-	size_t per = rctd ? 20 : 8, len = 4 + n * per;
+	const struct scsi_lu *lu = scsi_tp(t)->lu;
+	size_t per = rctd ? 20 : 8, len = 4 + n * per, k = 0;
 	uint8_t *b = calloc(1, len);
 	enum scsi_reason r;
 
 	if (!b)
 		return SR_BUSY;
-	put_be32(b, (uint32_t)(len - 4));
 	for (size_t i = 0; i < n; i++) {
-		uint8_t *d = b + 4 + i * per;
+		/* only what this LU dispatches (scsi_cmd_avail) */
+		if (!scsi_cmd_avail(&tab[i], lu))
+			continue;
+		uint8_t *d = b + 4 + k++ * per;
 		d[0] = tab[i].opcode;
 		if (tab[i].sa >= 0) {
 			put_be16(d + 2, (uint16_t)tab[i].sa);
@@ -41,6 +44,8 @@ static enum scsi_reason report_all(struct scsi_task *t, bool rctd, uint32_t allo
 		}
 		put_be16(d + 6, tab[i].len);
 	}
+	len = 4 + k * per;
+	put_be32(b, (uint32_t)(len - 4));
 	r = scsi_data_in(t, b, (uint32_t)len, alloc);
 	free(b);
 	return r;
@@ -58,7 +63,7 @@ static enum scsi_reason report_one(struct scsi_task *t, uint8_t opts, bool rctd,
 
 	tab = scsi_cdb_table(&n);
 	for (size_t i = 0; i < n; i++) {
-		if (tab[i].opcode != op)
+		if (tab[i].opcode != op || !scsi_cmd_avail(&tab[i], scsi_tp(t)->lu))
 			continue;
 		has_sa |= tab[i].sa >= 0;
 		if (tab[i].sa < 0 || (uint16_t)tab[i].sa == sa)

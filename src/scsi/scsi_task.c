@@ -253,7 +253,8 @@ static enum scsi_reason dispatch(struct scsi_task *t)
 		if (r)
 			return r;
 	}
-	if (!c)
+	/* SPC-4 4.5.2.2 (and a per-LU capability, e.g. WRITE ATOMIC(16)) */
+	if (!c || !scsi_cmd_avail(c, lu))
 		return SR_INVALID_OPCODE;
 	/* SAM-5 8.9: ACA task attribute without an ACA condition (NACA is
 	 * not supported) */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scsi_atomic.h"
 #include "scsi_blk.h"
 #include "scsi_priv.h"
 #include "targetd/util.h"
@@ -171,6 +172,14 @@ int scsi_vpd_build(struct scsi_task *t, uint8_t page, uint8_t *b, size_t cap)
 		}
 		/* MAXIMUM WRITE SAME LENGTH */
 		put_be64(b + 36, SCSI_WS_MAX_BLOCKS);
+		/* SBC-4 6.6.4: MAXIMUM ATOMIC TRANSFER LENGTH, ATOMIC ALIGNMENT,
+		 * ATOMIC TRANSFER LENGTH GRANULARITY (0 = no WRITE ATOMIC);
+		 * atomic boundaries are not supported (bytes 56-63 zero) */
+		struct scsi_atomic_lim al;
+		scsi_atomic_limits(lu, &al);
+		put_be32(b + 44, al.max);
+		put_be32(b + 48, al.align);
+		put_be32(b + 52, al.gran);
 		n = 64;
 		break;
 	}
