@@ -57,6 +57,21 @@ void iscsi_server_shutdown(struct iscsi_server *srv, uint32_t timeout_ms, void (
 			   void *arg);
 void iscsi_server_destroy(struct iscsi_server *srv);
 
+/* CHAP (RFC 7143 12.1.3). Secrets are NUL-terminated, 1..255 bytes. */
+struct iscsi_chap_cred {
+	const char *user; /* CHAP_N the initiator must send; NULL or "": no CHAP */
+	const char *secret; /* the initiator's secret */
+	const char *mutual_user; /* CHAP_N we answer with (mutual CHAP); NULL: one-way */
+	const char *mutual_secret; /* the target's secret for mutual CHAP */
+};
+/* Require CHAP for logins to target_name (NULL: discovery sessions); cred
+ * NULL or without a user removes the requirement. Copies everything; later
+ * logins use the new credentials (reload). 0 or -errno. */
+int iscsi_server_set_chap(struct iscsi_server *srv, const char *target_name,
+			  const struct iscsi_chap_cred *cred);
+/* Remove every CHAP requirement. */
+void iscsi_server_clear_chap(struct iscsi_server *srv);
+
 /* Sessions for targetctl. */
 struct iscsi_session_info {
 	const char *initiator_name;

@@ -47,6 +47,7 @@ struct iscsi_server {
 	void *shutdown_arg;
 	struct evl_timer *shutdown_timer;
 	struct evl_defer shutdown_defer;
+	struct iscsi_chap_entry *chap; /* CHAP credentials (iscsi_chap.c) */
 };
 
 /* Session state (RFC 7143 4.2.2: CmdSN window). One connection per session. */

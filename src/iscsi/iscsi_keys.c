@@ -462,12 +462,21 @@ static void nego_one(struct iscsi_nego *n, const struct key_def *d, const char *
 		return;
 	}
 	case K_AUTH:
-		/* CHAP is a later step; only None is offered (RFC 7143 12.1). */
+		/* RFC 7143 12.1 / 13.x AuthMethod: a target that requires CHAP
+		 * offers only CHAP; otherwise only None. */
 		if (n->stage != ISCSI_LOGIN_STAGE_SECURITY) {
 			iscsi_textbuf_add(r, d->name, "Irrelevant");
 			return;
 		}
-		if (list_has(v, "None")) {
+		if (n->chap_required) {
+			if (list_has(v, "CHAP")) {
+				n->chap_chosen = true;
+				iscsi_textbuf_add(r, d->name, "CHAP");
+			} else {
+				n->auth_rejected = true;
+				iscsi_textbuf_add(r, d->name, "Reject");
+			}
+		} else if (list_has(v, "None")) {
 			n->auth_done = true;
 			iscsi_textbuf_add(r, d->name, "None");
 		} else {
@@ -542,6 +551,8 @@ static int nego_process(struct iscsi_nego *n, const struct iscsi_kv *kv, size_t 
 	for (size_t i = 0; i < nkv; i++) {
 		const struct key_def *d = key_find(kv[i].key);
 
+		if (!d && !strncmp(kv[i].key, "CHAP_", 5))
+			continue; /* 12.1.3: the CHAP exchange (iscsi_chap.c) */
 		if (!d) {
 			/* 6.2.1: unknown and X- / X# extension keys */
 			iscsi_textbuf_add(reply, kv[i].key, "NotUnderstood");

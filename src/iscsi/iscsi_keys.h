@@ -69,6 +69,8 @@ struct iscsi_nego {
 	bool leading; /* leading connection (TSIH == 0) */
 	bool auth_done; /* AuthMethod=None agreed */
 	bool auth_rejected; /* no AuthMethod we support was offered */
+	bool chap_required; /* CHAP configured for this login: offer only CHAP */
+	bool chap_chosen; /* AuthMethod=CHAP agreed (iscsi_chap.c runs the exchange) */
 	bool declared_mrdsl; /* we declared our MaxRecvDataSegmentLength */
 	bool session_type_seen;
 	uint64_t seen; /* table rows already negotiated (duplicates) */

@@ -2,12 +2,15 @@
 /*
  * Login phase (RFC 7143 section 6, 11.12, 11.13): stage transitions, C-bit
  * accumulation, identity checks, session creation and reinstatement.
- * Security stage: AuthMethod=None only (CHAP is a later, separate step).
+ * Security stage: AuthMethod=None, or CHAP when the target (or discovery)
+ * has credentials (iscsi_chap.c, RFC 7143 12.1.3).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "iscsi_chap.h"
 #include "iscsi_conn.h"
 #include "targetd/util.h"
 
@@ -21,6 +24,8 @@ struct iscsi_login {
 	uint8_t *acc; /* C-bit accumulation (6.2.1), bounded */
 	size_t acc_len;
 	struct scsi_target *target;
+	struct iscsi_chap chap;
+	bool chap_started; /* AuthMethod=CHAP answered in an earlier response */
 };
 
 void iscsi_login_free(struct iscsi_conn *c)
@@ -28,6 +33,7 @@ void iscsi_login_free(struct iscsi_conn *c)
 	if (!c->login)
 		return;
 	free(c->login->acc);
+	iscsi_chap_clear(&c->login->chap);
 	free(c->login);
 	c->login = NULL;
 }
@@ -105,12 +111,81 @@ static uint16_t login_identity(struct iscsi_conn *c, struct iscsi_login *L,
 	L->target = scsi_target_find(srv->core, p->target_name);
 	/* 11.13.5: 02/03 "not found" also when the target is not reachable
 	 * through this portal group */
-	if (!L->target || !scsi_target_has_port(L->target, c->portal->tpgt))
+	if (!L->target || !scsi_target_has_port(L->target, c->portal->tpgt)) {
+		log_notice("iscsi", "%s: %s -> %s: %s", c->peer, p->initiator_name, p->target_name,
+			   L->target ? "target not exported on this portal group"
+				     : "unknown target");
 		return ISCSI_LOGIN_STATUS_NOT_FOUND;
-	if (!scsi_target_acl_allows(L->target, p->initiator_name))
+	}
+	if (!scsi_target_acl_allows(L->target, p->initiator_name)) {
+		log_notice("iscsi", "%s: %s -> %s: initiator not in the target's ACL (allow=)",
+			   c->peer, p->initiator_name, p->target_name);
 		return ISCSI_LOGIN_STATUS_AUTHZ_FAILED;
+	}
 	/* 13.9: TargetPortalGroupTag in the first response of a Normal login */
 	iscsi_textbuf_add(tb, "TargetPortalGroupTag", "%u", c->portal->tpgt);
+	return 0;
+}
+
+/* Before the first request's keys are negotiated: does this login need CHAP?
+ * (SessionType and TargetName come in the first request, 13.4 / 13.21.) */
+static void login_chap_prepare(struct iscsi_conn *c, struct iscsi_login *L,
+			       const struct iscsi_kv *kv, size_t nkv)
+{
+	const char *target = NULL;
+	bool discovery = false;
+
+	for (size_t i = 0; i < nkv; i++) {
+		if (!strcmp(kv[i].key, "SessionType"))
+			discovery = !strcmp(kv[i].val, "Discovery");
+		else if (!strcmp(kv[i].key, "TargetName"))
+			target = kv[i].val;
+	}
+	L->nego.chap_required = iscsi_chap_lookup(c->srv, discovery, target, &L->chap.creds);
+}
+
+/* Security stage (RFC 7143 6.3.3, 12.1.3): run CHAP, and refuse to leave
+ * the security stage (or to skip it) before CHAP succeeded. */
+static uint16_t login_auth(struct iscsi_conn *c, struct iscsi_login *L, const struct iscsi_kv *kv,
+			   size_t nkv, struct iscsi_textbuf *tb, int csg, bool *transit)
+{
+	enum iscsi_chap_state before = L->chap.state;
+	bool progress;
+	const char *ini = c->params.initiator_name, *tgt = c->params.target_name;
+	char who[600];
+	bool chap_keys = false;
+
+	snprintf(who, sizeof(who), "%s: %s -> %s", c->peer, ini[0] ? ini : "-",
+		 c->params.discovery ? "(discovery)" : (tgt[0] ? tgt : "-"));
+	for (size_t i = 0; i < nkv; i++)
+		chap_keys |= iscsi_chap_is_key(kv[i].key);
+	if (L->nego.chap_chosen) {
+		uint16_t st = (uint16_t)iscsi_chap_step(&L->chap, kv, nkv, tb, who);
+
+		if (st)
+			return st;
+		progress = !L->chap_started || L->chap.state != before;
+		L->chap_started = true;
+		/* 6.3: a target that needs more exchanges in this stage answers
+		 * with T=0, even if the initiator asked to transit */
+		if (*transit && L->chap.state != ISCSI_CHAP_DONE && progress)
+			*transit = false;
+	} else if (chap_keys) {
+		log_notice("iscsi", "%s: CHAP failure: CHAP keys without AuthMethod=CHAP", who);
+		return ISCSI_LOGIN_STATUS_AUTH_FAILED;
+	}
+	if (!L->nego.chap_required || L->chap.state == ISCSI_CHAP_DONE)
+		return 0;
+	if (csg == ISCSI_LOGIN_STAGE_OPERATIONAL) {
+		log_notice("iscsi", "%s: CHAP failure: CHAP required, security stage skipped", who);
+		return ISCSI_LOGIN_STATUS_AUTH_FAILED;
+	}
+	if (*transit) {
+		log_notice("iscsi", "%s: CHAP failure: CHAP required, %s", who,
+			   L->nego.chap_chosen ? "security stage left before CHAP completed"
+					       : "initiator did not offer AuthMethod=CHAP");
+		return ISCSI_LOGIN_STATUS_AUTH_FAILED;
+	}
 	return 0;
 }
 
@@ -254,12 +329,16 @@ enum iscsi_verdict iscsi_login_rx(struct iscsi_conn *c, const uint8_t *bhs, cons
 		return login_fail(c, bhs, ISCSI_LOGIN_STATUS_OUT_OF_RESOURCES);
 	}
 	L->nego.stage = csg;
+	if (!L->checked)
+		login_chap_prepare(c, L, kv, nkv);
 	st = (uint16_t)iscsi_nego_process(&L->nego, kv, nkv, &tb);
-	free(store);
 	if (!st && !L->checked) {
 		L->checked = true;
 		st = login_identity(c, L, &tb);
 	}
+	if (!st)
+		st = login_auth(c, L, kv, nkv, &tb, csg, &transit);
+	free(store);
 	/* 6.3.3 / 12: leaving the security stage needs an agreed AuthMethod */
 	if (!st && transit && csg == ISCSI_LOGIN_STAGE_SECURITY && L->nego.auth_rejected)
 		st = ISCSI_LOGIN_STATUS_AUTH_FAILED;

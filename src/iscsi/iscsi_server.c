@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "iscsi_chap.h"
 #include "iscsi_conn.h"
 #include "targetd/util.h"
 
@@ -233,6 +234,7 @@ void iscsi_server_destroy(struct iscsi_server *srv)
 		free(srv->portals[i]);
 	}
 	free(srv->portals);
+	iscsi_chap_store_free(srv);
 	/* connections still waiting for scsi tasks are freed by their defer;
 	 * the daemon destroys the server only after shutdown's done */
 	if (!srv->conns)
