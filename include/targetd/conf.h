@@ -32,6 +32,14 @@ struct conf_lun {
 	int line;
 };
 
+/* CHAP credentials (RFC 7143 12.1.3); all NULL: no CHAP. Secrets come from
+ * the file itself or from a *_secret_file (read at load time). */
+struct conf_chap {
+	char *user, *secret; /* the initiator authenticates with these */
+	char *mutual_user, *mutual_secret; /* the target answers with these; NULL: one-way */
+	int line; /* first CHAP key's line, 0 if none */
+};
+
 struct conf_target {
 	char *name; /* iSCSI name (iqn./eui./naa.), validated per RFC 3722/7143 4.2.7 */
 	char **allow; /* initiator names; n_allow == 0: everyone */
@@ -41,6 +49,7 @@ struct conf_target {
 	struct conf_lun *luns;
 	size_t n_luns;
 	int line;
+	struct conf_chap chap; /* added (additive): chap_user = ... in [target IQN] */
 };
 
 struct conf {
@@ -58,6 +67,7 @@ struct conf {
 	/* Added by the conf module (additive): more iSCSI settings, 0 = default. */
 	uint32_t max_outstanding_r2t, cmdsn_window;
 	int log_level; /* enum util_log_level; 0 = not set (daemon default) */
+	struct conf_chap discovery_chap; /* [global] discovery_chap_user = ... */
 };
 
 /* Parse and validate. Every problem is logged as "path:line: message" (subsys

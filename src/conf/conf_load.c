@@ -116,13 +116,27 @@ static void k_log_level(struct conf_state *st, const char *key, const char *val)
 }
 
 static const struct key global_keys[] = {
-    {"state_dir", false, k_state_dir},           {"max_recv_data_segment_length", false, k_bytes},
-    {"first_burst_length", false, k_bytes},      {"max_burst_length", false, k_bytes},
-    {"max_outstanding_r2t", false, k_count},     {"cmdsn_window", false, k_count},
-    {"nop_interval", false, k_duration},         {"nop_timeout", false, k_duration},
-    {"login_timeout", false, k_duration},        {"max_connections", false, k_count},
-    {"max_sessions_per_target", false, k_count}, {"max_registrants", false, k_count},
-    {"log_level", false, k_log_level},           {NULL, false, NULL},
+    {"state_dir", false, k_state_dir},
+    {"max_recv_data_segment_length", false, k_bytes},
+    {"first_burst_length", false, k_bytes},
+    {"max_burst_length", false, k_bytes},
+    {"max_outstanding_r2t", false, k_count},
+    {"cmdsn_window", false, k_count},
+    {"nop_interval", false, k_duration},
+    {"nop_timeout", false, k_duration},
+    {"login_timeout", false, k_duration},
+    {"max_connections", false, k_count},
+    {"max_sessions_per_target", false, k_count},
+    {"max_registrants", false, k_count},
+    {"log_level", false, k_log_level},
+    /* CHAP for discovery sessions (conf_chap.c) */
+    {"discovery_chap_user", false, conf_k_chap},
+    {"discovery_chap_secret", false, conf_k_chap},
+    {"discovery_chap_secret_file", false, conf_k_chap},
+    {"discovery_mutual_user", false, conf_k_chap},
+    {"discovery_mutual_secret", false, conf_k_chap},
+    {"discovery_mutual_secret_file", false, conf_k_chap},
+    {NULL, false, NULL},
 };
 
 /* ---- [portal NAME] ------------------------------------------------------- */
@@ -259,6 +273,13 @@ static void k_allow(struct conf_state *st, const char *key, const char *val)
 static const struct key target_keys[] = {
     {"portal_group", true, k_portal_group},
     {"allow", true, k_allow},
+    /* CHAP (conf_chap.c) */
+    {"chap_user", false, conf_k_chap},
+    {"chap_secret", false, conf_k_chap},
+    {"chap_secret_file", false, conf_k_chap},
+    {"mutual_user", false, conf_k_chap},
+    {"mutual_secret", false, conf_k_chap},
+    {"mutual_secret_file", false, conf_k_chap},
     {NULL, false, NULL},
 };
 

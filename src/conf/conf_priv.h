@@ -56,7 +56,7 @@ struct conf_state {
 	int kind; /* enum in conf_load.c */
 	int sect_line;
 	size_t idx; /* index into c->targets / psect / lsect */
-	int seen[16]; /* first line of each non-repeatable key, per section */
+	int seen[32]; /* first line of each non-repeatable key, per section */
 	bool have_global;
 	int fbl_line, mbl_line; /* where first/max_burst_length were set */
 	struct conf_psect *ps;
@@ -71,6 +71,12 @@ void conf_problem(struct conf_state *st, int line, bool warning, const char *fmt
 /* Sorts the problems by line, logs each as "file:line: msg", moves them to
  * probs (or frees them). Returns -EINVAL if any was an error. */
 int conf_state_finish(struct conf_state *st, struct conf_problems *probs);
+
+/* conf_chap.c: chap_* keys of [target IQN] and discovery_chap_* of [global]
+ * (inih handler), their checks at the end, and freeing. */
+void conf_k_chap(struct conf_state *st, const char *key, const char *val);
+void conf_chap_validate(struct conf_state *st);
+void conf_chap_free(struct conf_chap *ch);
 
 /* Cross-section checks and materialisation of portals and LUNs. */
 void conf_validate(struct conf_state *st);

@@ -220,6 +220,7 @@ void conf_validate(struct conf_state *st)
 	check_luns(st);
 	attach_luns(st);
 	check_targets(st);
+	conf_chap_validate(st);
 	free_sections(st);
 }
 
@@ -245,8 +246,10 @@ void conf_free(struct conf *c)
 		}
 		free(t->luns);
 		free(t->name);
+		conf_chap_free(&t->chap);
 	}
 	free(c->targets);
+	conf_chap_free(&c->discovery_chap);
 	free(c->state_dir);
 	free(c->source);
 	free(c);
