@@ -29,7 +29,14 @@ enum {
 	OPT_LISTEN,
 	OPT_EXPORT,
 	OPT_CONTROL,
-	OPT_STATE_DIR
+	OPT_STATE_DIR,
+	OPT_IMPORT_LIO,
+	OPT_TARGET,
+	OPT_LUN,
+	OPT_FROM_TARGET,
+	OPT_FROM_LUN,
+	OPT_SERIAL,
+	OPT_FORCE
 };
 
 static const struct option options[] = {
@@ -40,6 +47,13 @@ static const struct option options[] = {
     {"export", required_argument, NULL, OPT_EXPORT},
     {"state-dir", required_argument, NULL, OPT_STATE_DIR},
     {"control", required_argument, NULL, OPT_CONTROL},
+    {"import-lio", required_argument, NULL, OPT_IMPORT_LIO},
+    {"target", required_argument, NULL, OPT_TARGET},
+    {"lun", required_argument, NULL, OPT_LUN},
+    {"from-target", required_argument, NULL, OPT_FROM_TARGET},
+    {"from-lun", required_argument, NULL, OPT_FROM_LUN},
+    {"serial", required_argument, NULL, OPT_SERIAL},
+    {"force", no_argument, NULL, OPT_FORCE},
     {"debug", required_argument, NULL, 'd'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -52,6 +66,9 @@ static void usage(FILE *f)
 		"Usage: targetd [-f] [-c FILE] [--state-dir DIR] [-d SUBSYS[,...]]\n"
 		"       targetd [-f] --listen ADDR:PORT ... --export IQN=PATH[,PATH...] ...\n"
 		"       targetd --check-config [-c FILE]\n"
+		"       targetd --import-lio FILE --target IQN --lun N\n"
+		"               [-c FILE | --state-dir DIR --serial S] [--from-target IQN]\n"
+		"               [--from-lun N] [--force]\n"
 		"\n"
 		"Userspace iSCSI target with persistent reservations.\n"
 		"\n"
@@ -66,6 +83,12 @@ static void usage(FILE *f)
 		"      --state-dir DIR    persistent state (APTPL) (default /var/lib/targetd)\n"
 		"      --control PATH     control socket for targetctl (default\n"
 		"                         $RUNTIME_DIRECTORY/control under systemd, else none)\n"
+		"      --import-lio FILE  write the persistent reservations of a Linux kernel\n"
+		"                         target (LIO) APTPL file (<dbroot>/pr/aptpl_<serial>)\n"
+		"                         as the state file of [lun IQN N] and exit; the LIO\n"
+		"                         target/LUN default to IQN/N (--from-target/--from-lun);\n"
+		"                         --serial overrides the LU's serial, --force replaces\n"
+		"                         an existing state file\n"
 		"  -d, --debug SUBSYS     debug log for subsystems (comma list, or \"all\")\n"
 		"  -h, --help             this help\n"
 		"  -V, --version          print the version\n",
@@ -80,7 +103,23 @@ struct args {
 	const char *exports[MAX_ARGS];
 	size_t n_listens, n_exports;
 	bool check;
+	struct daemon_import imp;
+	bool has_lun;
 };
+
+/* 0..16383 (SAM-5 flat space, as conf allows); false if not a number. */
+static bool parse_lun(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v > 16383)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
 
 /* 0: run; 1: exit 1; 2: exit 0 (help/version). */
 static int parse_args(int argc, char **argv, struct args *a)
@@ -116,6 +155,33 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_CONTROL:
 			a->control = optarg;
 			break;
+		case OPT_IMPORT_LIO:
+			a->imp.lio_file = optarg;
+			break;
+		case OPT_TARGET:
+			a->imp.target = optarg;
+			break;
+		case OPT_FROM_TARGET:
+			a->imp.from_target = optarg;
+			break;
+		case OPT_LUN:
+		case OPT_FROM_LUN: {
+			bool from = opt == OPT_FROM_LUN;
+
+			if (!parse_lun(optarg, from ? &a->imp.from_lun : &a->imp.lun)) {
+				fprintf(stderr, "targetd: --%s %s: not a LUN (0..16383)\n",
+					from ? "from-lun" : "lun", optarg);
+				return 1;
+			}
+			*(from ? &a->imp.has_from_lun : &a->has_lun) = true;
+			break;
+		}
+		case OPT_SERIAL:
+			a->imp.serial = optarg;
+			break;
+		case OPT_FORCE:
+			a->imp.force = true;
+			break;
 		case 'd':
 			if (util_log_set_debug(optarg)) {
 				fprintf(stderr, "targetd: --debug %s: not a subsystem list\n",
@@ -139,11 +205,53 @@ static int parse_args(int argc, char **argv, struct args *a)
 		usage(stderr);
 		return 1;
 	}
+	if (a->imp.lio_file && (!a->imp.target || !a->has_lun)) {
+		fprintf(stderr, "targetd: --import-lio needs --target IQN and --lun N\n");
+		return 1;
+	}
+	if (a->imp.lio_file && (a->check || a->n_listens || a->n_exports)) {
+		fprintf(stderr,
+			"targetd: --import-lio does not go with --check-config, --listen "
+			"or --export\n");
+		return 1;
+	}
+	if (!a->imp.lio_file &&
+	    (a->imp.target || a->has_lun || a->imp.from_target || a->imp.has_from_lun ||
+	     a->imp.serial || a->imp.force)) {
+		fprintf(stderr,
+			"targetd: --target, --lun, --from-target, --from-lun, --serial "
+			"and --force go with --import-lio\n");
+		return 1;
+	}
 	if (a->config && (a->n_listens || a->n_exports)) {
 		fprintf(stderr, "targetd: use either -c FILE or --listen/--export, not both\n");
 		return 1;
 	}
 	return 0;
+}
+
+/* --import-lio: with -c FILE the [lun]'s serial and state_dir; else
+ * --state-dir and --serial. Exit status. */
+static int import_lio(struct args *a)
+{
+	struct conf *c = NULL;
+	int r;
+
+	if (a->config || !a->imp.serial) {
+		r = conf_load(a->config ? a->config : DEFAULT_CONFIG, &c);
+		if (r)
+			return 1;
+		a->imp.conf = c;
+	}
+	if (a->state_dir && a->state_dir[0] != '/') {
+		log_err("import", "--state-dir %s: must be an absolute path", a->state_dir);
+		conf_free(c);
+		return 1;
+	}
+	a->imp.state_dir = a->state_dir;
+	r = daemon_import_lio(&a->imp, stdout);
+	conf_free(c);
+	return r ? 1 : 0;
 }
 
 /* --control, else $RUNTIME_DIRECTORY/control (systemd RuntimeDirectory=;
@@ -176,6 +284,8 @@ int main(int argc, char **argv)
 	r = parse_args(argc, argv, &a);
 	if (r)
 		return r == 2 ? 0 : 1;
+	if (a.imp.lio_file)
+		return import_lio(&a);
 	quick = a.n_listens || a.n_exports;
 	if (quick)
 		r = conf_from_args(a.listens, a.n_listens, a.exports, a.n_exports, a.state_dir, &c);

@@ -120,6 +120,26 @@ int daemon_reload(struct daemon *d, struct daemon_reload_report *rep);
  * left. Returns the number of objects still waiting. */
 size_t daemon_reload_reap(struct daemon *d, bool force);
 
+/* targetd --import-lio (daemon_import.c, issue 11): LIO APTPL file ->
+ * <state_dir>/pr-<serial>.state. With conf, target/lun name a [lun] (its
+ * serial, the conf's state_dir and portal groups); without, serial and
+ * state_dir must be given (portal group 1). from_target/from_lun select the
+ * LIO target and LUN (default: target/lun). Refuses to replace an existing
+ * state file unless force. Prints what it imported to out; 0 or -errno
+ * (logged). */
+struct daemon_import {
+	const char *lio_file;
+	const struct conf *conf; /* or NULL */
+	const char *target;
+	unsigned lun;
+	const char *from_target;
+	unsigned from_lun;
+	bool has_from_lun;
+	const char *state_dir, *serial; /* override conf's */
+	bool force;
+};
+int daemon_import_lio(const struct daemon_import *imp, FILE *out);
+
 /* Creates dir (and missing parents) with mode 0700 if it does not exist.
  * 0 or -errno (logged). */
 int daemon_make_state_dir(const char *dir);

@@ -3,7 +3,8 @@
  * iscsi_pr: one persistent reservation step as a given initiator port, for
  * the APTPL integration tests (test_pr.py). Logs in with a fixed ISID (OUI
  * format, qualifier from the command line) so a later run is the same I_T
- * nexus, clears unit attentions with TEST UNIT READY, runs one operation and
+ * nexus (QUALIFIER: the OUI-format ISID's qualifier, or a whole
+ * random-format ISID of 12 hex digits starting with 80), clears unit attentions with TEST UNIT READY, runs one operation and
  * prints its result on stdout:
  *
  *   iscsi_pr URL INITIATOR QUALIFIER register KEY APTPL   -> status=N
@@ -93,7 +94,15 @@ int main(int argc, char **argv)
 	iscsi_set_targetname(c, u->target);
 	iscsi_set_session_type(c, ISCSI_SESSION_NORMAL);
 	iscsi_set_header_digest(c, ISCSI_HEADER_DIGEST_NONE);
-	iscsi_set_isid_oui(c, 0x001405, (uint32_t)strtoul(argv[3], NULL, 0));
+	if (strlen(argv[3]) == 12 && !strncmp(argv[3], "80", 2)) {
+		/* a whole random-format ISID (RFC 7143 10.12.5, T = 10b), e.g.
+		 * 8000a0010000 of the LIO sample */
+		uint64_t isid = strtoull(argv[3], NULL, 16);
+		iscsi_set_isid_random(c, (uint32_t)(isid >> 16) & 0xffffff,
+				      (uint32_t)isid & 0xffff);
+	} else {
+		iscsi_set_isid_oui(c, 0x001405, (uint32_t)strtoul(argv[3], NULL, 0));
+	}
 	/* a dead daemon is an error here, not something to wait out */
 	iscsi_set_noautoreconnect(c, 1);
 	iscsi_set_reconnect_max_retries(c, 0);

@@ -4,12 +4,13 @@
 restart of the real daemon, driven by iscsi_pr (a libiscsi program with fixed
 ISIDs, so a second run is the same I_T nexus).
 
-    test_pr.py --targetd PATH --iscsi-pr PATH --test NAME
+    test_pr.py --targetd PATH --iscsi-pr PATH [--targetctl PATH] --test NAME
 Exit 0 pass, 1 fail, 77 skipped.
 """
 
 import argparse
 import glob
+import json
 import os
 import random
 import signal
@@ -126,8 +127,8 @@ def conf_daemon(ctx, conf, check_errors=True):
                    check_errors=check_errors).start()
 
 
-def pr_lun(ctx, d, lun, node, *op):
-    p = subprocess.run([ctx.args.iscsi_pr, d.url(IQN, lun), node[0], node[1]] + list(op),
+def pr_lun(ctx, d, lun, node, *op, iqn=IQN):
+    p = subprocess.run([ctx.args.iscsi_pr, d.url(iqn, lun), node[0], node[1]] + list(op),
                        capture_output=True, text=True, timeout=60)
     if p.returncode != 0:
         raise HarnessError(f"iscsi_pr lun {lun} {' '.join(op)}: exit {p.returncode}\n{p.stderr}")
@@ -279,12 +280,78 @@ def issue11_crash_during_prout_storm_restores_acknowledged_state(ctx, rounds=Non
         d.stop()
 
 
+LIO_SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
+                          "aptpl_6a1c6f5e-0b8d-4c1e-9e2a-5f0e7c3d2b10")
+LIO_IQN = "iqn.2003-01.org.linux-iscsi.vmtarget:lio"
+LIO_A = ("iqn.2024-01.org.vmtarget:node-a", "8000a0010000")
+LIO_B = ("iqn.2024-01.org.vmtarget:node-b", "8000b0020000")
+LIO_C = ("iqn.2024-01.org.vmtarget:node-c", "8000c0030000")
+
+
+def issue11_lio_import_of_the_real_sample_is_enforced_from_the_first_command(ctx):
+    """targetd --import-lio of the real LIO file (shared/samples/lio-aptpl,
+    byte for byte): the LU starts with exactly the state its README lists --
+    A 0xa1a1a1a1, B 0xb2b2b2b2, C 0xc3c3c3c3 holding Write Exclusive -
+    Registrants Only (SPC-4 table 174, type 5) -- PRgeneration 0 (SPC-4
+    6.15.2), seen by targetctl pr show and by PR IN, and enforced from the
+    first command: a non-registrant's WRITE conflicts, a registrant's does
+    not (SPC-4 table 65)."""
+    if not ctx.args.targetctl:
+        raise Skip("no --targetctl")
+    conf = os.path.join(ctx.state, "..", "lio.conf")
+    with open(conf, "w") as f:
+        f.write(f"[global]\nstate_dir = {ctx.state}\n\n[portal lo]\nlisten = 127.0.0.1:0\n\n"
+                f"[target {LIO_IQN}]\n\n[lun {LIO_IQN} 0]\npath = mem:64M\nserial = lio0\n")
+    imp = [ctx.args.targetd, "--import-lio", LIO_SAMPLE, "--target", LIO_IQN, "--lun", "0",
+           "-c", conf]
+    p = subprocess.run(imp, capture_output=True, text=True, timeout=30)
+    expect(p.returncode, 0, f"import exit status ({p.stderr})")
+    for want in ["pr-lio0.state", "3 registration(s)", "0xc3c3c3c3 (reservation holder)",
+                 "type 5 (Write Exclusive - Registrants Only)"]:
+        expect(want in p.stdout, True, f"{want!r} in the import summary:\n{p.stdout}")
+    # an existing state file is not replaced without --force
+    p = subprocess.run(imp, capture_output=True, text=True, timeout=30)
+    expect(p.returncode, 1, "a second import without --force")
+    expect("--force" in p.stderr, True, f"the refusal says how:\n{p.stderr}")
+    expect(subprocess.run(imp + ["--force"], capture_output=True, timeout=30).returncode, 0,
+           "import --force")
+    sock = os.path.join(ctx.state, "..", "control")
+    d = Targetd(ctx.args.targetd, ["-f", "-c", conf, "--control", sock], ctx.cleanup).start()
+    # the very first command, before anyone logs in again: a newcomer's WRITE
+    expect(pr_lun(ctx, d, 0, NODE_C, "write", iqn=LIO_IQN), CONFLICT, "non-registrant WRITE, first command")
+    p = subprocess.run([ctx.args.targetctl, "-s", sock, "-o", "json", "pr", "show", LIO_IQN, "0"],
+                       capture_output=True, text=True, timeout=30)
+    expect(p.returncode, 0, f"targetctl pr show ({p.stderr})")
+    js = json.loads(p.stdout)
+    expect((js["aptpl"], js["generation"], js["reservation"]["type"]), (True, 0, 5),
+           f"targetctl pr show: {p.stdout}")
+    regs = sorted((r["initiator"], r["isid"], r["rel_tport_id"], r["key"], r["all_tg_pt"],
+                   r["holder"]) for r in js["registrations"])
+    expect(regs, [(LIO_A[0], LIO_A[1], 1, "0x00000000a1a1a1a1", False, False),
+                  (LIO_B[0], LIO_B[1], 1, "0x00000000b2b2b2b2", False, False),
+                  (LIO_C[0], LIO_C[1], 1, "0x00000000c3c3c3c3", False, True)],
+           "registrations in targetctl pr show")
+    full = pr_lun(ctx, d, 0, NODE_C, "full", iqn=LIO_IQN).splitlines()
+    expect(full[0], "gen=0", "READ FULL STATUS PRgeneration")
+    expect(sorted(full[1:]), sorted([
+        f"key=a1a1a1a1 holder=0 type=0 rtpi=1 all_tg_pt=0 tid={LIO_A[0]},i,0x{LIO_A[1]}",
+        f"key=b2b2b2b2 holder=0 type=0 rtpi=1 all_tg_pt=0 tid={LIO_B[0]},i,0x{LIO_B[1]}",
+        f"key=c3c3c3c3 holder=1 type=5 rtpi=1 all_tg_pt=0 tid={LIO_C[0]},i,0x{LIO_C[1]}"]),
+        "READ FULL STATUS")
+    expect(pr_lun(ctx, d, 0, NODE_C, "res", iqn=LIO_IQN), "type=5 key=c3c3c3c3", "READ RESERVATION")
+    expect(pr_lun(ctx, d, 0, LIO_B, "write", iqn=LIO_IQN), GOOD, "registrant B WRITE (type 5)")
+    expect(pr_lun(ctx, d, 0, LIO_C, "write", iqn=LIO_IQN), GOOD, "holder C WRITE")
+    expect(pr_lun(ctx, d, 0, NODE_C, "read", iqn=LIO_IQN), GOOD, "non-registrant READ (type 5)")
+    d.stop()
+
+
 TESTS = {f.__name__: f for f in [
     issue11_aptpl_state_survives_sigkill_and_is_enforced_at_once,
     issue11_aptpl0_state_is_gone_after_restart,
     issue11_corrupt_state_file_keeps_only_that_lu_from_starting,
     issue11_crash_during_prout_storm_restores_acknowledged_state,
     issue11_full_state_dir_fails_prout_memory_unchanged,
+    issue11_lio_import_of_the_real_sample_is_enforced_from_the_first_command,
 ]}
 
 
@@ -292,6 +359,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--targetd")
     ap.add_argument("--iscsi-pr")
+    ap.add_argument("--targetctl")
     ap.add_argument("--test")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
