@@ -14,7 +14,7 @@
 #define ISCSI_DIGEST_LEN 4
 #define ISCSI_AHS_MAX (255u * 4u) /* TotalAHSLength is in 4-byte words (11.2.1.2) */
 #define ISCSI_DSL_MAX ((1u << 24) - 1) /* DataSegmentLength is 24 bits */
-#define ISCSI_PAD(len) ((4u - ((len) & 3u)) & 3u) /* 11.2.3: pad to 4 bytes */
+#define ISCSI_PAD(len) ((4u - ((len)&3u)) & 3u) /* 11.2.3: pad to 4 bytes */
 #define ISCSI_RSVD_TAG 0xffffffffu /* reserved ITT/TTT value (11.2.1.8) */
 
 /* ---- opcodes (11.2.1.2) --------------------------------------------------- */
@@ -59,7 +59,7 @@
 #define ISCSI_LOGIN_FLAG_TRANSIT 0x80
 #define ISCSI_LOGIN_FLAG_CONTINUE 0x40
 #define ISCSI_LOGIN_CSG(f) (((f) >> 2) & 3)
-#define ISCSI_LOGIN_NSG(f) ((f) & 3)
+#define ISCSI_LOGIN_NSG(f) ((f)&3)
 #define ISCSI_LOGIN_STAGE_SECURITY 0
 #define ISCSI_LOGIN_STAGE_OPERATIONAL 1
 #define ISCSI_LOGIN_STAGE_FFP 3
@@ -179,12 +179,12 @@ struct iscsi_bhs_data {
 	uint8_t lun[8];
 	uint8_t itt[4];
 	uint8_t ttt[4];
-	uint8_t statsn[4];     /* Data-In: StatSN (valid with S bit); Data-Out: reserved */
-	uint8_t exp_cmdsn[4];  /* Data-In: ExpCmdSN; Data-Out: ExpStatSN (11.7.1) */
-	uint8_t max_cmdsn[4];  /* Data-In: MaxCmdSN; Data-Out: reserved */
+	uint8_t statsn[4]; /* Data-In: StatSN (valid with S bit); Data-Out: reserved */
+	uint8_t exp_cmdsn[4]; /* Data-In: ExpCmdSN; Data-Out: ExpStatSN (11.7.1) */
+	uint8_t max_cmdsn[4]; /* Data-In: MaxCmdSN; Data-Out: reserved */
 	uint8_t datasn[4];
 	uint8_t buffer_offset[4];
-	uint8_t residual[4];   /* Data-In only */
+	uint8_t residual[4]; /* Data-In only */
 };
 
 /* Ready To Transfer (11.8) */
@@ -298,8 +298,8 @@ struct iscsi_bhs_logout {
 	uint8_t sn2[4]; /* req: ExpStatSN; rsp: ExpCmdSN */
 	uint8_t sn3[4]; /* rsp: MaxCmdSN */
 	uint8_t rsvd36[4];
-	uint8_t time2wait[2];  /* rsp */
-	uint8_t time2retain[2];/* rsp */
+	uint8_t time2wait[2]; /* rsp */
+	uint8_t time2retain[2]; /* rsp */
 	uint8_t rsvd44[4];
 };
 #define ISCSI_LOGOUT_REASON_MASK 0x7f
