@@ -41,6 +41,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "daemon_chap.h"
 #include "targetd/conf.h"
 #include "targetd/evloop.h"
 #include "targetd/iscsi.h"
@@ -614,6 +615,8 @@ static void apply(struct daemon *d, const struct conf *nc, struct prep *p,
 		apply_luns(d, t, ot, nt, p->lus[i], rep);
 	}
 	apply_portals(d, nc, p, rep);
+	if (daemon_apply_chap(d, oc, nc, rep))
+		warning(rep, "CHAP credentials could not all be set (see the log)");
 	daemon_iscsi_settings(oc, &os);
 	daemon_iscsi_settings(nc, &s);
 	if (!settings_eq(&os, &s)) {

@@ -23,6 +23,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "daemon_chap.h"
 #include "targetd/conf.h"
 #include "targetd/evloop.h"
 #include "targetd/iscsi.h"
@@ -177,6 +178,9 @@ static int build_iscsi(struct daemon *d)
 		log_err("daemon", "creating the iSCSI server: %s", strerror(-r));
 		return r;
 	}
+	r = daemon_apply_chap(d, NULL, c, NULL);
+	if (r)
+		return r;
 	d->portal_idx = calloc(c->n_portals ? c->n_portals : 1, sizeof(*d->portal_idx));
 	if (!d->portal_idx)
 		return -ENOMEM;

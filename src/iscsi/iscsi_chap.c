@@ -63,19 +63,22 @@ static int copy_secret(uint8_t *dst, size_t *len, const char *src)
 int iscsi_server_set_chap(struct iscsi_server *srv, const char *target_name,
 			  const struct iscsi_chap_cred *cred)
 {
-	struct iscsi_chap_entry **pp, *e;
+	struct iscsi_chap_entry **pp, *e, *old = NULL;
 	int r;
 
 	for (pp = &srv->chap; *pp; pp = &(*pp)->next) {
 		if (same_target((*pp)->target, target_name)) {
-			e = *pp;
-			*pp = e->next;
-			entry_free(e);
+			old = *pp;
 			break;
 		}
 	}
-	if (!cred || !cred->user || !cred->user[0])
+	if (!cred || !cred->user || !cred->user[0]) {
+		if (old) {
+			*pp = old->next;
+			entry_free(old);
+		}
 		return 0;
+	}
 	if (!cred->secret)
 		return -EINVAL;
 	e = calloc(1, sizeof(*e));
@@ -96,12 +99,18 @@ int iscsi_server_set_chap(struct iscsi_server *srv, const char *target_name,
 					  cred->mutual_secret)
 			    : -EINVAL;
 	}
-	if (r) {
+	if (r) { /* the old credentials, if any, stay in force */
 		entry_free(e);
 		return r;
 	}
-	e->next = srv->chap;
-	srv->chap = e;
+	if (old) { /* replaced in place: never a moment without CHAP */
+		e->next = old->next;
+		*pp = e;
+		entry_free(old);
+	} else {
+		e->next = srv->chap;
+		srv->chap = e;
+	}
 	return 0;
 }
 
