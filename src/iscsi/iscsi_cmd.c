@@ -74,6 +74,11 @@ enum iscsi_verdict iscsi_scsi_cmd_hdr(struct iscsi_conn *c, const uint8_t *bhs, 
 		return ISCSI_V_CLOSE;
 	if (itt == ISCSI_RSVD_TAG || iscsi_cmd_find(c, itt)) /* 11.2.1.8, 11.17.1 */
 		return cmd_refuse(c, bhs, ISCSI_REJECT_TASK_IN_PROGRESS);
+	/* 4.2.2.1: immediate commands are outside the CmdSN window, so it does
+	 * not bound them; 11.17.1 reason 0x06 refuses one while the connection
+	 * already holds cmdsn_window commands (bounded memory, issue 9) */
+	if ((bhs[0] & ISCSI_OP_IMMEDIATE) && c->n_cmds >= c->srv->s.cmdsn_window)
+		return cmd_refuse(c, bhs, ISCSI_REJECT_IMMEDIATE_CMD);
 	/* 11.3.4 / 13.10 / 13.11: immediate data only for writes, only when
 	 * ImmediateData=Yes, never beyond FirstBurstLength or the EDTL */
 	if (dsl && (!wr || !p->immediate_data || dsl > p->first_burst || dsl > edtl))

@@ -586,6 +586,77 @@ def issue9_max_connections_refuses_extra_then_recovers(ctx):
     ctx.finish()
 
 
+def rfc7143_11_17_1_immediate_commands_beyond_window_rejected(ctx):
+    """RFC 7143 4.2.2.1 / 11.17.1: immediate commands are outside the CmdSN window,
+    so the window does not bound them; past cmdsn_window commands held by the
+    connection, an immediate command gets Reject reason 0x06 ("immediate command
+    reject - too many immediate commands"). Found here: 300 immediate 8 MiB WRITEs
+    without data were all accepted (2.4 GB of buffers for one connection)."""
+    ctx.start(cmdsn_window=8)
+    s = ctx.session()
+    n = 40
+    for _ in range(n):
+        itt, pdu = s.scsi_cmd_pdu(R.cdb10(0x2a, 0, 128), write=b"\0" * 65536,
+                                  immediate_data=False)
+        s.send(bytes([pdu[0] | R.IMMEDIATE]) + pdu[1:])
+    r2t = rej = 0
+    try:
+        while r2t + rej < n:
+            r = s.recv(3)
+            if r.opcode == R.OP_R2T:
+                r2t += 1
+            elif r.opcode == R.OP_REJECT and r.hdr[2] == 0x06:
+                rej += 1
+            else:
+                raise HarnessError(f"unexpected {r} reason 0x{r.hdr[2]:02x}")
+    except socket.timeout:
+        pass
+    print(f"{n} immediate WRITEs without data: {r2t} R2T, {rej} Reject 0x06")
+    expect(r2t <= 8 and rej == n - r2t, f"at most cmdsn_window = 8 accepted ({r2t} R2T, "
+           f"{rej} Reject 0x06)")
+    ctx.finish()
+
+
+def vm_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def issue9_unread_nop_in_replies_keep_memory_bounded(ctx):
+    """Issue 9 bounded memory per connection: a discovery session (no ACL, no
+    authentication needed) sends 1,000 immediate NOP-Out pings with 256 KiB of
+    data each and never reads. The target must stop reading (TCP backpressure)
+    rather than queue 256 MB of NOP-In replies: RSS may grow by at most 64 MiB."""
+    ctx.start()
+    s = ctx.conn()
+    s.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    r, kv = s.login_exchange(R.OPERATIONAL, R.FULL_FEATURE, R.keys(
+        ("InitiatorName", INI), ("SessionType", "Discovery"),
+        ("MaxRecvDataSegmentLength", 262144)))
+    expect(r.flags & 0x83 == 0x83, f"discovery login: {r} {kv}")
+    s.cmdsn = r.u32(28)
+    before = vm_rss_kib(ctx.t.proc.pid)
+    data = b"z" * 262144
+    s.sock.settimeout(2)
+    sent = 0
+    try:
+        for _ in range(1000):
+            itt, pdu = s.nop_out_pdu(data=data, immediate=True)
+            s.send(pdu)
+            sent += 1
+    except (socket.timeout, R.Closed):
+        pass
+    time.sleep(0.5)
+    grown = vm_rss_kib(ctx.t.proc.pid) - before
+    print(f"sent {sent} pings of 256 KiB unread; RSS grew by {grown} KiB")
+    expect(grown < 64 * 1024, f"RSS grew by {grown} KiB with {sent} unread NOP-In replies")
+    s.close()
+    ctx.finish()
+
+
 TESTS = {f.__name__: f for f in [
     rfc7143_6_1_login_text_without_nul_terminator,
     rfc7143_6_2_1_2048_unknown_keys_not_understood_within_mrdsl,
@@ -602,6 +673,8 @@ TESTS = {f.__name__: f for f in [
     rfc7143_11_10_2_text_continue_without_data,
     rfc7143_6_login_timeout_slow_loris_300_half_open_logins,
     issue9_max_connections_refuses_extra_then_recovers,
+    rfc7143_11_17_1_immediate_commands_beyond_window_rejected,
+    issue9_unread_nop_in_replies_keep_memory_bounded,
 ]}
 
 
