@@ -51,6 +51,10 @@ struct scsi_lu_params {
 	 * the file aside (.corrupt-<time>) instead of failing scsi_lu_create.
 	 * conf: pr_state = ignore in [lun]. */
 	bool pr_ignore_state;
+	/* SANITIZE (SBC-4 5.30) allowed on this LU (conf: sanitize = yes):
+	 * it destroys every block, so it is off unless configured; when off
+	 * the opcode is not supported (INVALID COMMAND OPERATION CODE) */
+	bool sanitize;
 };
 
 struct scsi_core_params {

@@ -12,6 +12,7 @@
 #include "scsi_atomic.h"
 #include "scsi_blk.h"
 #include "scsi_priv.h"
+#include "scsi_sanitize.h"
 #include "targetd/util.h"
 
 #define LBA4 0xff, 0xff, 0xff, 0xff
@@ -76,6 +77,17 @@ static const struct scsi_cmd cmds[] = {
 	/* SBC-4 5.30: UNMAP (ANCHOR unsupported), GROUP, PARAMETER LIST LENGTH */
 	{ 0x42, -1, 10, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "UNMAP", scsi_sbc_unmap,
 	  { 0xff, 0, 0, 0, 0, 0, 0x1f, 0xff, 0xff, 0 } },
+	/* SBC-4 5.30: SANITIZE: IMMED, AUSE, SERVICE ACTION, PARAMETER LIST
+	 * LENGTH (7-8); only on LUs configured with sanitize = yes
+	 * (scsi_sanitize.c); no CRYPTOGRAPHIC ERASE */
+	{ 0x48, 0x01, 10, SCSI_DIR_OUT, PR_CLASS_WRITE, 0, "SANITIZE(OVERWRITE)", scsi_sbc_sanitize,
+	  { 0xff, 0xbf, 0, 0, 0, 0, 0, 0xff, 0xff, 0 }, scsi_sanitize_overwrite_avail },
+	{ 0x48, 0x02, 10, SCSI_DIR_NONE, PR_CLASS_WRITE, 0, "SANITIZE(BLOCK ERASE)",
+	  scsi_sbc_sanitize, { 0xff, 0xbf, 0, 0, 0, 0, 0, 0xff, 0xff, 0 },
+	  scsi_sanitize_block_erase_avail },
+	{ 0x48, 0x1f, 10, SCSI_DIR_NONE, PR_CLASS_WRITE, 0, "SANITIZE(EXIT FAILURE MODE)",
+	  scsi_sbc_sanitize, { 0xff, 0xbf, 0, 0, 0, 0, 0, 0xff, 0xff, 0 },
+	  scsi_sanitize_overwrite_avail },
 	/* SPC-4 6.10: MODE SELECT(10) */
 	{ 0x55, -1, 10, SCSI_DIR_OUT, PR_CLASS_CONTROL, 0, "MODE SELECT(10)", scsi_spc_mode_select,
 	  { 0xff, 0x11, 0, 0, 0, 0, 0, 0xff, 0xff, 0 } },

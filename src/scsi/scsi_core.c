@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "scsi_priv.h"
+#include "scsi_sanitize.h"
 #include "targetd/util.h"
 
 int scsi_core_create(struct evl *evl, const struct scsi_core_params *p, struct scsi_core **out)
@@ -59,6 +60,7 @@ void scsi_core_destroy(struct scsi_core *core)
 	while (core->lus) {
 		struct scsi_lu *lu = core->lus;
 		core->lus = lu->next;
+		scsi_sanitize_lu_fini(lu);
 		if (lu->bdev)
 			bdev_close(lu->bdev);
 		scsi_pr_lu_fini(lu);
@@ -117,6 +119,7 @@ int scsi_lu_create(struct scsi_core *core, const struct scsi_lu_params *p, struc
 		goto fail;
 	}
 	lu->read_only = p->read_only || bi->read_only;
+	lu->sanitize_allowed = p->sanitize;
 	lu->nblocks = bi->size / lu->block_size;
 	rc = scsi_pr_lu_init(lu, p);
 	if (rc) {

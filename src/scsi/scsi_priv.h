@@ -135,6 +135,12 @@ struct scsi_lu {
 	/* EXTENDED COPY tasks (of any LU) copying from or to this LU: it must
 	 * not be destroyed under them (scsi_lu_destroy) */
 	uint32_t xcopy_refs;
+	/* SANITIZE (scsi_sanitize.c): allowed by configuration; the operation
+	 * in progress (every other medium command: NOT READY, 04/1B); failed
+	 * (medium access: 03/31/03 until EXIT FAILURE MODE or a new one) */
+	bool sanitize_allowed;
+	bool sanitize_failed;
+	struct scsi_sanitize *sanitize;
 };
 
 /* Per (I_T nexus, LU) state: pending unit attentions (SAM-5 5.14: a UA is

@@ -66,7 +66,7 @@ int scsi_lu_destroy(struct scsi_lu *lu)
 		return -EINVAL;
 	bdev_get_stats(lu->bdev, &st);
 	if (lu->tasks || lu->dormant_head || lu->prout_busy || lu->prout_head || st.inflight ||
-	    lu->xcopy_refs)
+	    lu->xcopy_refs || lu->sanitize)
 		return -EBUSY;
 	for (struct scsi_lu **pp = &core->lus; *pp; pp = &(*pp)->next) {
 		if (*pp == lu) {

@@ -13,6 +13,7 @@
 /* SPC-4 4.5.6 sense keys */
 enum {
 	SK_NO_SENSE = 0x0,
+	SK_NOT_READY = 0x2,
 	SK_MEDIUM_ERROR = 0x3,
 	SK_HARDWARE_ERROR = 0x4,
 	SK_ILLEGAL_REQUEST = 0x5,
@@ -58,6 +59,8 @@ static const struct scsi_sense_row rows[SR__COUNT] = {
     [SR_UNSUPP_SEG_DESC] = ROW(SK_ILLEGAL_REQUEST, 0x26, 0x09),
     [SR_COPY_ABORTED] = ROW(SK_COPY_ABORTED, 0x00, 0x00),
     [SR_COPY_TARGET_UNREACHABLE] = ROW(SK_COPY_ABORTED, 0x0d, 0x02),
+    [SR_SANITIZE_IN_PROGRESS] = ROW(SK_NOT_READY, 0x04, 0x1b),
+    [SR_SANITIZE_FAILED] = ROW(SK_MEDIUM_ERROR, 0x31, 0x03),
     [SR_UA_POWER_ON] = ROW(SK_UNIT_ATTENTION, 0x29, 0x00),
     [SR_UA_BUS_RESET] = ROW(SK_UNIT_ATTENTION, 0x29, 0x02),
     [SR_UA_LU_RESET] = ROW(SK_UNIT_ATTENTION, 0x29, 0x03),
@@ -89,7 +92,9 @@ bool scsi_reason_is_ua(enum scsi_reason r)
 static void put_sks(const struct scsi_result *res, uint8_t *p)
 {
 	p[0] = 0x80;
-	if (res->reason == SR_INVALID_CDB_FIELD || res->cd)
+	/* SPC-4 4.5.2.4.4: NOT READY carries a PROGRESS INDICATION (field) */
+	if (res->reason == SR_INVALID_CDB_FIELD ||
+	    (res->cd && res->reason != SR_SANITIZE_IN_PROGRESS))
 		p[0] |= 0x40;
 	if (res->bpv)
 		p[0] |= 0x08 | (res->bit & 0x07);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "scsi_priv.h"
+#include "scsi_sanitize.h"
 #include "targetd/util.h"
 
 #define INQ_STD_LEN 96
@@ -121,6 +122,12 @@ enum scsi_reason scsi_spc_request_sense(struct scsi_task *t)
 	 * Status is GOOD: the sense data is the parameter data. */
 	if (!tp->lu) {
 		res.reason = SR_LUN_NOT_SUPPORTED;
+	} else if (tp->lu->sanitize) {
+		/* SBC-4 4.11.1: NOT READY, SANITIZE IN PROGRESS with the
+		 * PROGRESS INDICATION (SPC-4 4.5.2.4.4) */
+		res.reason = SR_SANITIZE_IN_PROGRESS;
+		res.sksv = true;
+		res.field = scsi_sanitize_progress(tp->lu);
 	} else {
 		enum scsi_reason ua = scsi_ua_peek(t->nexus, tp->lu, true);
 		if (ua)

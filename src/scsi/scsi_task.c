@@ -9,6 +9,7 @@
 
 #include "scsi_blk.h"
 #include "scsi_priv.h"
+#include "scsi_sanitize.h"
 #include "targetd/util.h"
 
 static struct util_ratelimit task_rl = UTIL_RATELIMIT_INIT(5000, 10);
@@ -256,6 +257,10 @@ static enum scsi_reason dispatch(struct scsi_task *t)
 	/* SPC-4 4.5.2.2 (and a per-LU capability, e.g. WRITE ATOMIC(16)) */
 	if (!c || !scsi_cmd_avail(c, lu))
 		return SR_INVALID_OPCODE;
+	/* SBC-4 4.11: a sanitize operation in progress or failed */
+	r = scsi_sanitize_check(t, lu, c);
+	if (r)
+		return r;
 	/* SAM-5 8.9: ACA task attribute without an ACA condition (NACA is
 	 * not supported) */
 	if (t->attr == SCSI_TASK_ACA)
