@@ -47,7 +47,7 @@ def free_port():
     return port
 
 
-def write_config(path, port, lu_path, state_dir, allow=()):
+def write_config(path, port, lu_path, state_dir, allow=(), target_extra=()):
     lines = [
         "[global]",
         f"state_dir = {state_dir}",
@@ -65,8 +65,10 @@ def write_config(path, port, lu_path, state_dir, allow=()):
         "portal_group = 1",
     ]
     lines += [f"allow = {a}" for a in allow]
+    lines += list(target_extra)
     lines += ["", f"[lun {TARGET} 0]", f"path = {lu_path}", ""]
-    with open(path, "w") as f:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # may hold secrets
+    with os.fdopen(fd, "w") as f:
         f.write("\n".join(lines))
 
 
@@ -84,12 +86,14 @@ class Scenario:
         self.targetd = None
         self.port = None
         self.timings = {}
+        self.target_extra = []
 
     def start_targetd(self, port=None):
         """Start targetd on PORT (or a free one; retried if taken meanwhile)."""
         for attempt in range(5):
             self.port = port or free_port()
-            write_config(self.conf, self.port, self.lu, self.state)
+            write_config(self.conf, self.port, self.lu, self.state,
+                         target_extra=self.target_extra)
             t = th.Targetd(self.args.targetd, ["-f", "-c", self.conf], self.cleanup)
             try:
                 t.start()
@@ -245,6 +249,22 @@ def spc4_aptpl_reservation_survives_target_restart(s):
     check(rc == 0, f"guest script failed ({rc})")
 
 
+CHAP = {"CHAP_USER": "node1-user", "CHAP_SECRET": "targetd-chap-secret-1",
+        "MUTUAL_USER": "targetd-user", "MUTUAL_SECRET": "targetd-mutual-secret-2"}
+
+
+def rfc7143_12_1_3_open_iscsi_mutual_chap(s):
+    """open-iscsi's CHAP against targetd's (RFC 7143 12.1.3): a wrong secret is
+    refused with an authentication failure, a wrong mutual secret is refused by
+    the initiator, the right pair logs in and moves data."""
+    s.target_extra = [f"chap_user = {CHAP['CHAP_USER']}", f"chap_secret = {CHAP['CHAP_SECRET']}",
+                      f"mutual_user = {CHAP['MUTUAL_USER']}",
+                      f"mutual_secret = {CHAP['MUTUAL_SECRET']}"]
+    s.start_targetd()
+    rc, _ = s.run_vm("chap.sh", env=[f"{k}={v}" for k, v in CHAP.items()])
+    check(rc == 0, f"guest script failed ({rc})")
+
+
 def sbc4_data_integrity_across_target_restart(s):
     """Issue 7 scenario 6: a verified O_DIRECT write/read job in the guest while
     targetd is killed and restarted once; no error, no corruption, and the
@@ -279,6 +299,7 @@ TESTS = {f.__name__: f for f in [
     spc4_sg_persist_register_reserve_release_unregister,
     spc4_two_initiators_fence_preempt_and_abort,
     spc4_aptpl_reservation_survives_target_restart,
+    rfc7143_12_1_3_open_iscsi_mutual_chap,
     spc4_fence_scsi_two_nodes_on_off_status,
     sbc4_data_integrity_across_target_restart,
 ]}
