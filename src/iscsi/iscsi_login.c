@@ -127,6 +127,37 @@ static uint16_t login_identity(struct iscsi_conn *c, struct iscsi_login *L,
 	return 0;
 }
 
+/* Who logs in to what was checked (ACL, CHAP) on the first request; a later
+ * request may repeat InitiatorName, TargetName and SessionType but not
+ * change them (RFC 7143 13.4, 13.6, 13.21: declared once, for the session). */
+struct login_ident {
+	char initiator[sizeof(((struct iscsi_params *)0)->initiator_name)];
+	char target[sizeof(((struct iscsi_params *)0)->target_name)];
+	bool discovery;
+};
+
+static void login_ident_save(struct login_ident *id, const struct iscsi_params *p)
+{
+	memcpy(id->initiator, p->initiator_name, sizeof(id->initiator));
+	memcpy(id->target, p->target_name, sizeof(id->target));
+	id->discovery = p->discovery;
+}
+
+static bool login_ident_changed(struct iscsi_conn *c, const struct login_ident *id)
+{
+	const struct iscsi_params *p = &c->params;
+
+	if (!strcmp(id->initiator, p->initiator_name) && !strcmp(id->target, p->target_name) &&
+	    id->discovery == p->discovery)
+		return false;
+	log_notice("iscsi",
+		   "%s: %s -> %s: InitiatorName, TargetName or SessionType changed "
+		   "after the first login request",
+		   c->peer, id->initiator[0] ? id->initiator : "-",
+		   id->target[0] ? id->target : "-");
+	return true;
+}
+
 /* Before the first request's keys are negotiated: does this login need CHAP?
  * (SessionType and TargetName come in the first request, 13.4 / 13.21.) */
 static void login_chap_prepare(struct iscsi_conn *c, struct iscsi_login *L,
@@ -256,6 +287,8 @@ enum iscsi_verdict iscsi_login_rx(struct iscsi_conn *c, const uint8_t *bhs, cons
 	int csg = ISCSI_LOGIN_CSG(flags), nsg = ISCSI_LOGIN_NSG(flags);
 	struct iscsi_kv kv[ISCSI_KEYS_MAX];
 	struct iscsi_textbuf tb;
+	struct login_ident ident;
+	bool checked;
 	size_t nkv;
 	char *store;
 	uint16_t st;
@@ -329,9 +362,14 @@ enum iscsi_verdict iscsi_login_rx(struct iscsi_conn *c, const uint8_t *bhs, cons
 		return login_fail(c, bhs, ISCSI_LOGIN_STATUS_OUT_OF_RESOURCES);
 	}
 	L->nego.stage = csg;
-	if (!L->checked)
+	checked = L->checked;
+	if (!checked)
 		login_chap_prepare(c, L, kv, nkv);
+	else
+		login_ident_save(&ident, &c->params);
 	st = (uint16_t)iscsi_nego_process(&L->nego, kv, nkv, &tb);
+	if (!st && checked && login_ident_changed(c, &ident))
+		st = ISCSI_LOGIN_STATUS_INITIATOR_ERROR;
 	if (!st && !L->checked) {
 		L->checked = true;
 		st = login_identity(c, L, &tb);

@@ -449,6 +449,31 @@ static void reload_new_secret_applies_to_later_logins(void **state)
 	rfc7143_12_no_chap_configured_answers_none(state);
 }
 
+/* A login that passed the checks for a target without CHAP must not turn into
+ * a discovery session (which requires discovery CHAP) or change initiator. */
+static void rfc7143_13_21_identity_cannot_change_after_first_request_0200(void **state)
+{
+	static const char *const later[] = {
+	    "SessionType=Discovery", "InitiatorName=iqn.2026-01.test:other", "TargetName=" T1};
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(later); i++) {
+		uint8_t bhs[48];
+		char text[1024];
+
+		client_connect(f);
+		send_pdu(f, ISCSI_OP_LOGIN_REQ, SEC_STAY, 0, 0, 0,
+			 "InitiatorName=iqn.2026-01.test:allowed|TargetName=" TACL
+			 "|AuthMethod=None");
+		assert_int_equal(recv_pdu(f, bhs, text, sizeof(text)), 0);
+		assert_int_equal(status_of(bhs), 0);
+		send_pdu(f, ISCSI_OP_LOGIN_REQ, SEC_TO_OP, 0, 0, 0, later[i]);
+		assert_int_equal(recv_pdu(f, bhs, text, sizeof(text)), 0);
+		assert_int_equal(status_of(bhs), ISCSI_LOGIN_STATUS_INITIATOR_ERROR);
+		close(f->fd);
+	}
+}
+
 static int setup(void **state)
 {
 	struct iscsi_chap_cred t1 = {
@@ -503,6 +528,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(rfc7143_12_1_3_discovery_chap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(reload_new_secret_applies_to_later_logins, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		rfc7143_13_21_identity_cannot_change_after_first_request_0200, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
