@@ -29,6 +29,7 @@ struct conf_lun {
 	bool write_cache; /* default true */
 	bool pr_ignore_state; /* pr_state = ignore: start with empty PR state if the
 			       * APTPL file is corrupt (docs/aptpl-format.md) */
+	bool sanitize; /* sanitize = yes: SANITIZE (SBC-4 5.30) allowed; default no */
 	int line;
 };
 

@@ -325,7 +325,14 @@ static void k_lun_bool(struct conf_state *st, const char *key, const char *val)
 {
 	struct conf_lun *l = &st->ls[st->idx].lun;
 
-	if (conf_parse_bool(val, !strcmp(key, "read_only") ? &l->read_only : &l->write_cache))
+	bool *dst = &l->write_cache;
+
+	if (!strcmp(key, "read_only"))
+		dst = &l->read_only;
+	else if (!strcmp(key, "sanitize"))
+		dst = &l->sanitize;
+
+	if (conf_parse_bool(val, dst))
 		ERR(st, "%s must be yes or no, got '%s'", key, val);
 }
 
@@ -351,6 +358,8 @@ static const struct key lun_keys[] = {
     {"read_only", false, k_lun_bool},
     {"write_cache", false, k_lun_bool},
     {"pr_state", false, k_pr_state},
+    /* SANITIZE destroys every block: off unless asked for (issue 5) */
+    {"sanitize", false, k_lun_bool},
     {NULL, false, NULL},
 };
 

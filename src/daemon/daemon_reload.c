@@ -18,7 +18,7 @@
  *      - removed LUN: unmapped, REPORTED LUNS DATA HAS CHANGED (3F/0E) to
  *        the target's nexuses; its LU is closed once its commands finished;
  *      - added LUN: mapped, 3F/0E likewise;
- *      - a LUN whose path, block_size, serial, read_only or write_cache
+ *      - a LUN whose path, block_size, serial, read_only, write_cache or sanitize
  *        changed is replaced (remove + add, logged as a warning): those
  *        cannot change under a running LU (SBC-4 block size, identity);
  *      - same LUN: the backing size is re-read, a change raises CAPACITY
@@ -144,7 +144,7 @@ static bool lun_same(const struct conf_lun *a, const struct conf_lun *b)
 {
 	return str_eq(a->path, b->path) && a->block_size == b->block_size &&
 	    str_eq(a->serial, b->serial) && a->read_only == b->read_only &&
-	    a->write_cache == b->write_cache;
+	    a->write_cache == b->write_cache && a->sanitize == b->sanitize;
 }
 
 static const char *lun_diff(const struct conf_lun *a, const struct conf_lun *b)
@@ -157,6 +157,8 @@ static const char *lun_diff(const struct conf_lun *a, const struct conf_lun *b)
 		return "serial";
 	if (a->read_only != b->read_only)
 		return "read_only";
+	if (a->sanitize != b->sanitize)
+		return "sanitize";
 	return "write_cache";
 }
 

@@ -72,7 +72,8 @@ int daemon_lu_open(struct daemon *d, const struct conf_target *ct, const struct 
 				    .serial = cl->serial,
 				    .read_only = cl->read_only,
 				    .write_cache = cl->write_cache,
-				    .pr_ignore_state = cl->pr_ignore_state};
+				    .pr_ignore_state = cl->pr_ignore_state,
+				    .sanitize = cl->sanitize};
 	int r = scsi_lu_create(d->core, &lp, out);
 
 	if (r == -EUCLEAN)

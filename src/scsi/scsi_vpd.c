@@ -16,6 +16,7 @@
 #include "scsi_atomic.h"
 #include "scsi_blk.h"
 #include "scsi_priv.h"
+#include "scsi_sanitize.h"
 #include "targetd/util.h"
 
 #define TARGETD_CID 0x5a5444u
@@ -187,6 +188,10 @@ int scsi_vpd_build(struct scsi_task *t, uint8_t page, uint8_t *b, size_t cap)
 		    * 1 = non-rotating for memory; 0 = not reported otherwise
 		    * (the backend does not say) */
 		put_be16(b + 4, bi->volatile_media ? 1 : 0);
+		/* WABEREQ 01b: after a BLOCK ERASE reads succeed (the blocks
+		 * are deallocated and read as zeroes), SBC-4 6.6.2 */
+		if (scsi_sanitize_block_erase_avail(lu))
+			b[7] |= 0x40;
 		n = 64;
 		break;
 	case 0xb2: /* SBC-4 6.6.5 logical block provisioning */

@@ -258,6 +258,31 @@ static void aptpl_pr_state_ignore_override_parsed(void **state)
 	unload(&l);
 }
 
+/* issue 5: sanitize = yes|no per [lun], default no (SANITIZE destroys every
+ * block, SBC-4 5.30: only where the operator allowed it) */
+static void sbc4_5_30_sanitize_key_default_no(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	load_text(&l,
+		  "[portal p]\nlisten = 127.0.0.1:3260\n[target iqn.2024-01.org.example:x]\n"
+		  "[lun iqn.2024-01.org.example:x 0]\npath=/x\nsanitize = yes\n"
+		  "[lun iqn.2024-01.org.example:x 1]\npath=/y\n"
+		  "[lun iqn.2024-01.org.example:x 2]\npath=/z\nsanitize = no\n");
+	assert_int_equal(l.r, 0);
+	assert_true(l.c->targets[0].luns[0].sanitize);
+	assert_false(l.c->targets[0].luns[1].sanitize);
+	assert_false(l.c->targets[0].luns[2].sanitize);
+	unload(&l);
+	load_text(&l,
+		  "[portal p]\nlisten = 127.0.0.1:3260\n[target iqn.2024-01.org.example:x]\n"
+		  "[lun iqn.2024-01.org.example:x 0]\npath=/x\nsanitize = maybe\n");
+	assert_int_equal(l.r, -EINVAL);
+	assert_int_equal(count_problems(&l, 6, false, "sanitize must be yes or no"), 1);
+	unload(&l);
+}
+
 static void portal_without_listen_and_target_on_missing_group(void **state)
 {
 	struct loaded l;
@@ -344,6 +369,7 @@ int main(void)
 	    cmocka_unit_test(rfc7143_4_2_7_1_max_length_names_and_long_lines),
 	    cmocka_unit_test(missing_file_is_enoent),
 	    cmocka_unit_test(aptpl_pr_state_ignore_override_parsed),
+	    cmocka_unit_test(sbc4_5_30_sanitize_key_default_no),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
