@@ -192,6 +192,44 @@ def rfc7143_6_2_1_2048_unknown_keys_not_understood_within_mrdsl(ctx):
     except R.Closed as e:
         print(f"closed: {e}")
     c.close()
+    # Within the key-count limit but with a NotUnderstood reply larger than 8192
+    # bytes: the reply must be split over Login Responses with the C bit (6.2.1,
+    # 11.13.2), each within the initiator's MaxRecvDataSegmentLength (checked by
+    # login_exchange), and every key answered.
+    long_keys = [f"U{i:03d}" + "k" * 59 for i in range(120)]  # 63-byte names (6.1)
+    # targetd bounds a login reply to one 8192-byte PDU and refuses the login
+    # (02/00) when it would not fit (iscsi_login.c iscsi_login_rx, tb.overflow).
+    c = ctx.conn()
+    try:
+        r, kv = c.login_exchange(R.OPERATIONAL, R.FULL_FEATURE, op_keys() + b"".join(
+            f"{k}=v\0".encode() for k in long_keys))
+        nu = [k for k in long_keys if kv.get(k) == "NotUnderstood"]
+        expect(len(nu) == 120, f"all 120 unknown keys answered NotUnderstood ({len(nu)})")
+        print(f"120 long unknown keys: NotUnderstood reply of "
+              f"{sum(len(k) + 15 for k in nu)} bytes split within {R.LOGIN_MRDSL}")
+    except R.LoginFailed as e:
+        expect(e.status_class == 2, f"refused as an initiator error: {e}")
+        print(f"120 long unknown keys: login refused ({e})")
+    c.close()
+    # the same in a Text Request in full feature phase (11.10, 11.11)
+    s = ctx.session()
+    itt, ttt, got = s.next_itt(), R.RSVD, b""
+    body = b"".join(f"{k}=v\0".encode() for k in long_keys)
+    s.send(s.frame(R.bhs(R.OP_TEXT | R.IMMEDIATE, 0x80, dsl=len(body), itt=itt, f20=ttt,
+                         f24=s.cmdsn, f28=s.exp_statsn), body))
+    while True:
+        r = s.recv()
+        expect(r.opcode == R.OP_TEXT_RSP and r.itt == itt, f"Text Response, got {r}")
+        expect(len(r.data) <= 262144, "Text Response within our MaxRecvDataSegmentLength")
+        got += r.data
+        if r.flags & 0x80:
+            break
+        s.send(s.frame(R.bhs(R.OP_TEXT | R.IMMEDIATE, 0x80, itt=itt, f20=r.ttt,
+                             f24=s.cmdsn, f28=s.exp_statsn)))
+    kv = R.parse_keys(got)
+    expect(sum(kv.get(k) == "NotUnderstood" for k in long_keys) == 120,
+           f"Text: all 120 unknown keys answered NotUnderstood: {got[:200]!r}")
+    s.ping()
     # all in one PDU over the login MaxRecvDataSegmentLength: that is a framing error
     c = ctx.conn()
     c.send(c.frame(R.login_bhs(R.OPERATIONAL, R.FULL_FEATURE, dsl=len(text)), text))
