@@ -110,11 +110,23 @@ class Tgtd:
 
 
 class TargetdServer:
-    def __init__(self, cleanup, binary, backing):
-        self.t = Targetd(binary, ["-f", "--listen", "127.0.0.1:0",
-                                  "--state-dir", make_tempdir(cleanup, base="/var/tmp"),
-                                  "--export", f"{IQN}={backing}"],
-                         cleanup, check_errors=False)
+    def __init__(self, cleanup, binary, backing, read_only=False, sanitize=False):
+        state = make_tempdir(cleanup, base="/var/tmp")
+        if read_only or sanitize:
+            # the quick-export mode has neither: a configuration file
+            conf = os.path.join(state, "targetd.conf")
+            with open(conf, "w") as f:
+                f.write(f"[global]\nstate_dir = {state}\n"
+                        "[portal p]\nlisten = 127.0.0.1:0\ngroup = 1\n"
+                        f"[target {IQN}]\nportal_group = 1\n"
+                        f"[lun {IQN} 0]\npath = {backing}\n"
+                        f"read_only = {'yes' if read_only else 'no'}\n"
+                        f"sanitize = {'yes' if sanitize else 'no'}\n")
+            args = ["-f", "-c", conf]
+        else:
+            args = ["-f", "--listen", "127.0.0.1:0", "--state-dir", state,
+                    "--export", f"{IQN}={backing}"]
+        self.t = Targetd(binary, args, cleanup, check_errors=False)
 
     def start(self):
         self.t.start()
@@ -147,6 +159,16 @@ def parse(out):
     return counts, failing
 
 
+def skipped_tests(out):
+    """(test, reason) for every test that logged [SKIPPED] (it counts as passed)."""
+    res = []
+    for m in TEST_RE.finditer(out):
+        sk = re.search(r"\[SKIPPED\]\s*(.*)", m.group(2))
+        if sk:
+            res.append((m.group(1), sk.group(1).strip()))
+    return res
+
+
 def failure_details(out, name):
     """The assert lines CUnit prints under a failed test."""
     lines = out.splitlines()
@@ -169,6 +191,16 @@ def main():
     ap.add_argument("--suite", required=True, help="iscsi-test-cu suite, e.g. Read10")
     ap.add_argument("--size-mib", type=int, default=512)
     ap.add_argument("--no-loop", action="store_true", help="export the file, not a loop device")
+    ap.add_argument("--multipath", action="store_true",
+                    help="give the tool the LU's URL twice: two sessions (paths) to one LU")
+    ap.add_argument("--read-only", action="store_true",
+                    help="export the LU read-only (targetd only; ReadOnly suite)")
+    ap.add_argument("--sanitize", action="store_true",
+                    help="targetd only: a file LU with sanitize = yes, and --allow-sanitize "
+                    "(the Sanitize suite)")
+    ap.add_argument("--mem", action="store_true",
+                    help="export mem:SIZE instead (targetd only): a backend that writes any "
+                    "length atomically, so WriteAtomic16 runs rather than skips")
     ap.add_argument("--timeout", type=int, default=300)
     ap.add_argument("--iscsi-test-cu", default="iscsi-test-cu", help="the tool's path")
     args = ap.parse_args()
@@ -187,15 +219,21 @@ def main():
     try:
         with Cleanup() as cleanup:
             tmp = make_tempdir(cleanup, prefix="targetd-cu-", base="/var/tmp")
-            backing = sparse_file(os.path.join(tmp, "disk.img"), args.size_mib * MiB)
-            if not args.no_loop and loop_devices_available():
-                backing = losetup_attach(cleanup, backing)
+            if args.mem and args.server == "targetd":
+                backing = f"mem:{args.size_mib}M"
+            else:
+                backing = sparse_file(os.path.join(tmp, "disk.img"), args.size_mib * MiB)
+                if not args.no_loop and not args.sanitize and loop_devices_available():
+                    backing = losetup_attach(cleanup, backing)
             if args.server == "tgtd":
                 srv = Tgtd(cleanup, backing).start()
             else:
-                srv = TargetdServer(cleanup, args.targetd, backing).start()
+                srv = TargetdServer(cleanup, args.targetd, backing, args.read_only,
+                                    args.sanitize).start()
             argv = [tool, "--dataloss", "-i", INIT1, "-I", INIT2, f"--test=ALL.{args.suite}",
-                    srv.url()]
+                    srv.url()] + ([srv.url()] if args.multipath else [])
+            if args.sanitize:
+                argv.insert(1, "--allow-sanitize")
             print("+ " + " ".join(argv), flush=True)
             try:
                 p = subprocess.run(argv, capture_output=True, text=True, errors="replace",
@@ -215,6 +253,8 @@ def main():
             else:
                 total, ran, passed, nfail, inactive = counts
                 print(f"suite {args.suite}: {ran} ran, {passed} passed, {nfail} failed")
+                for name, why in skipped_tests(out):
+                    print(f"skipped {args.suite}.{name}: {why}")
                 if ran == 0:
                     problems.append(f"no test of suite {args.suite} ran")
                 if nfail:
