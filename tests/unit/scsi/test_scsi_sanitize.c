@@ -272,6 +272,87 @@ static void sbc4_4_11_immed_sanitize_in_progress_not_ready(void **state)
 	unlink(path);
 }
 
+struct tmf {
+	struct scsi_tmf_req req;
+	struct fx *fx;
+	int ndone;
+	enum scsi_tmf_resp resp;
+};
+
+static void tmf_done_cb(struct scsi_tmf_req *req, enum scsi_tmf_resp resp)
+{
+	struct tmf *m = container_of(req, struct tmf, req);
+
+	m->ndone++;
+	m->resp = resp;
+	if (--m->fx->pending == 0)
+		evl_stop(m->fx->evl);
+}
+
+static void tmf_prep(struct tmf *m, struct fx *f, enum scsi_tmf_fn fn, uint64_t tag)
+{
+	memset(m, 0, sizeof(*m));
+	m->fx = f;
+	m->req.nexus = f->nx;
+	m->req.fn = fn;
+	m->req.lun_raw = 0;
+	m->req.ref_tag = tag;
+	m->req.done = tmf_done_cb;
+}
+
+/* SBC-4 4.11.1: the sanitize operation is not stopped by ABORT TASK or a
+ * LOGICAL UNIT RESET: the IMMED=0 SANITIZE task ends aborted, the LU stays
+ * NOT READY / SANITIZE IN PROGRESS until the operation is done, and the
+ * medium ends overwritten */
+static void sbc4_4_11_sanitize_survives_abort_and_lun_reset(void **state)
+{
+	(void)state;
+	char path[] = "/var/tmp/targetd-sanitize-XXXXXX";
+	int fd = mkstemp(path);
+	struct fx f;
+	struct cmd c, s;
+	struct tmf m1, m2;
+	uint8_t p[8] = {0x01, 0, 0, 4, 0x5a, 0xa5, 0x0f, 0xf0}, blk[BS], tur[6] = {0};
+	int n;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 256 << 20), 0);
+	close(fd);
+	init_lu(&f, path, false, true);
+	sanitize_prep(&s, &f, 0x01, false, p, 8);
+	s.t.tag = 0x55;
+	cmd_submit(&s);
+	tmf_prep(&m1, &f, SCSI_TMF_ABORT_TASK, 0x55);
+	tmf_prep(&m2, &f, SCSI_TMF_LUN_RESET, 0);
+	f.pending += 2;
+	scsi_tmf_submit(&m1.req);
+	scsi_tmf_submit(&m2.req);
+	fx_run(&f);
+	assert_true(s.t.aborted);
+	assert_int_equal(m1.resp, SCSI_TMF_COMPLETE);
+	assert_int_equal(m2.resp, SCSI_TMF_COMPLETE);
+	cmd_fini(&s);
+	/* the LUN RESET's unit attention goes to other nexuses; this one sees
+	 * the operation still running */
+	cmd_run(&c, &f, tur, 6, 0, 0);
+	assert_sense(&c, 0x02, 0x04, 0x1b);
+	cmd_fini(&c);
+	for (n = 0; n < 100000; n++) {
+		cmd_run(&c, &f, tur, 6, 0, 0);
+		bool ready = c.t.status == SCSI_STATUS_GOOD;
+		cmd_fini(&c);
+		if (ready)
+			break;
+	}
+	assert_true(n < 100000);
+	for (unsigned i = 0; i < BS; i++)
+		blk[i] = p[4 + i % 4];
+	check(&f, 0, 8, blk);
+	check(&f, 256 * 2048 - 8, 8, blk);
+	fx_fini(&f);
+	unlink(path);
+}
+
 /* SBC-4 5.30.3.3, 4.11.4: BLOCK ERASE on a file LU deallocates every block
  * (they read back as zeroes, LBPRZ); a parameter list is an invalid field */
 static void sbc4_5_30_3_3_block_erase_file_lu(void **state)
@@ -330,6 +411,7 @@ int main(void)
 	    cmocka_unit_test(sbc4_5_30_3_2_overwrite_pattern_count_invert),
 	    cmocka_unit_test(sbc4_5_30_3_2_overwrite_invalid_parameters),
 	    cmocka_unit_test(sbc4_4_11_immed_sanitize_in_progress_not_ready),
+	    cmocka_unit_test(sbc4_4_11_sanitize_survives_abort_and_lun_reset),
 	    cmocka_unit_test(sbc4_5_30_3_3_block_erase_file_lu),
 	    cmocka_unit_test(sbc4_5_30_sanitize_read_only_write_protected),
 	};
