@@ -695,6 +695,42 @@ def issue9_unread_nop_in_replies_keep_memory_bounded(ctx):
     ctx.finish()
 
 
+def rfc7143_11_12_4_unsupported_version_refused(ctx):
+    """RFC 7143 11.12.4 / 11.13.5: Version-min above what the target supports
+    (0) is answered 02/05 (unsupported version) and the connection closed."""
+    ctx.start()
+    c = ctx.conn()
+    text = op_keys()
+    h = bytearray(R.login_bhs(R.OPERATIONAL, R.FULL_FEATURE, dsl=len(text)))
+    h[2], h[3] = 0x05, 0x04  # Version-max 5, Version-min 4
+    c.send(c.frame(bytes(h), text))
+    r = c.recv_pdu()
+    expect(r.opcode == R.OP_LOGIN_RSP and (r.hdr[36], r.hdr[37]) == (2, 5),
+           f"02/05 unsupported version, got {r} status {r.hdr[36]:02x}/{r.hdr[37]:02x}")
+    expect_closed(c, "after 02/05")
+    ctx.finish()
+
+
+def issue9_max_sessions_per_target_out_of_resources(ctx):
+    """max_sessions_per_target = 3 (iscsi_login.c login_complete): the bystander
+    and two more sessions log in, the next is answered 03/02 (out of resources,
+    RFC 7143 11.13.5); after one logs out a new login succeeds."""
+    ctx.start(max_sessions_per_target=3)
+    a = ctx.session(isid=b"\x80\x00\x00\x00\x0d\x01")
+    ctx.session(isid=b"\x80\x00\x00\x00\x0d\x02")
+    try:
+        ctx.session(isid=b"\x80\x00\x00\x00\x0d\x03")
+        raise HarnessError("a 4th session logged in past max_sessions_per_target = 3")
+    except R.LoginFailed as e:
+        expect((e.status_class, e.detail) == (3, 2), f"03/02 out of resources: {e}")
+        print(f"4th session: {e}")
+    a.logout()
+    a.close()
+    time.sleep(0.2)
+    # after_attack logs in one more (a free slot); the 3rd slot is ours again
+    ctx.finish()
+
+
 TESTS = {f.__name__: f for f in [
     rfc7143_6_1_login_text_without_nul_terminator,
     rfc7143_6_2_1_2048_unknown_keys_not_understood_within_mrdsl,
@@ -713,6 +749,8 @@ TESTS = {f.__name__: f for f in [
     issue9_max_connections_refuses_extra_then_recovers,
     rfc7143_11_17_1_immediate_commands_beyond_window_rejected,
     issue9_unread_nop_in_replies_keep_memory_bounded,
+    rfc7143_11_12_4_unsupported_version_refused,
+    issue9_max_sessions_per_target_out_of_resources,
 ]}
 
 
