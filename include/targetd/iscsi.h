@@ -72,6 +72,14 @@ int iscsi_server_set_chap(struct iscsi_server *srv, const char *target_name,
 /* Remove every CHAP requirement. */
 void iscsi_server_clear_chap(struct iscsi_server *srv);
 
+/* Source-network ACL of target_name (issue 6): logins to it, and its
+ * SendTargets entry, only from these networks ("10.0.0.0/8", "fd00::/8", a
+ * bare address), in addition to the initiator-name ACL. n == 0 removes it.
+ * Copies; replaces the old list in one step. 0, -EINVAL (a bad network:
+ * nothing changes) or -ENOMEM. */
+int iscsi_server_set_allow_net(struct iscsi_server *srv, const char *target_name,
+			       const char *const *nets, size_t n);
+
 /* Sessions for targetctl. */
 struct iscsi_session_info {
 	const char *initiator_name;

@@ -48,6 +48,7 @@ struct iscsi_server {
 	struct evl_timer *shutdown_timer;
 	struct evl_defer shutdown_defer;
 	struct iscsi_chap_entry *chap; /* CHAP credentials (iscsi_chap.c) */
+	struct iscsi_netacl *netacls; /* allow_net per target (iscsi_netacl.c) */
 };
 
 /* Session state (RFC 7143 4.2.2: CmdSN window). One connection per session. */

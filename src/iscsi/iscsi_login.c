@@ -12,6 +12,7 @@
 
 #include "iscsi_chap.h"
 #include "iscsi_conn.h"
+#include "iscsi_netacl.h"
 #include "targetd/util.h"
 
 struct iscsi_login {
@@ -119,6 +120,11 @@ static uint16_t login_identity(struct iscsi_conn *c, struct iscsi_login *L,
 	}
 	if (!scsi_target_acl_allows(L->target, p->initiator_name)) {
 		log_notice("iscsi", "%s: %s -> %s: initiator not in the target's ACL (allow=)",
+			   c->peer, p->initiator_name, p->target_name);
+		return ISCSI_LOGIN_STATUS_AUTHZ_FAILED;
+	}
+	if (!iscsi_netacl_allows(c, p->target_name)) {
+		log_notice("iscsi", "%s: %s -> %s: source address not in the target's allow_net",
 			   c->peer, p->initiator_name, p->target_name);
 		return ISCSI_LOGIN_STATUS_AUTHZ_FAILED;
 	}

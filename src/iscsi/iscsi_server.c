@@ -11,6 +11,7 @@
 
 #include "iscsi_chap.h"
 #include "iscsi_conn.h"
+#include "iscsi_netacl.h"
 #include "targetd/util.h"
 
 static struct util_ratelimit accept_rl = UTIL_RATELIMIT_INIT(5000, 5);
@@ -235,6 +236,7 @@ void iscsi_server_destroy(struct iscsi_server *srv)
 	}
 	free(srv->portals);
 	iscsi_chap_store_free(srv);
+	iscsi_netacl_free_all(srv);
 	/* connections still waiting for scsi tasks are freed by their defer;
 	 * the daemon destroys the server only after shutdown's done */
 	if (!srv->conns)

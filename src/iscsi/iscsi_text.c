@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "iscsi_conn.h"
+#include "iscsi_netacl.h"
 #include "targetd/util.h"
 
 static void add_target(struct iscsi_conn *c, struct iscsi_textbuf *tb, struct scsi_target *t)
@@ -12,7 +13,8 @@ static void add_target(struct iscsi_conn *c, struct iscsi_textbuf *tb, struct sc
 	struct iscsi_server *srv = c->srv;
 	char addr[128];
 
-	if (!scsi_target_acl_allows(t, c->params.initiator_name))
+	if (!scsi_target_acl_allows(t, c->params.initiator_name) ||
+	    !iscsi_netacl_allows(c, scsi_target_name(t)))
 		return; /* C.1: only targets this initiator may access */
 	iscsi_textbuf_add(tb, "TargetName", "%s", scsi_target_name(t));
 	for (unsigned i = 0; i < srv->n_portals; i++) {
