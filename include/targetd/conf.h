@@ -51,6 +51,8 @@ struct conf_target {
 	size_t n_luns;
 	int line;
 	struct conf_chap chap; /* added (additive): chap_user = ... in [target IQN] */
+	char **allow_net; /* source networks ("10.0.0.0/8"); n_allow_net == 0: any */
+	size_t n_allow_net;
 };
 
 struct conf {

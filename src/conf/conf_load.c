@@ -273,6 +273,7 @@ static void k_allow(struct conf_state *st, const char *key, const char *val)
 static const struct key target_keys[] = {
     {"portal_group", true, k_portal_group},
     {"allow", true, k_allow},
+    {"allow_net", true, conf_k_allow_net},
     /* CHAP (conf_chap.c) */
     {"chap_user", false, conf_k_chap},
     {"chap_secret", false, conf_k_chap},

@@ -77,6 +77,8 @@ int conf_state_finish(struct conf_state *st, struct conf_problems *probs);
 void conf_k_chap(struct conf_state *st, const char *key, const char *val);
 void conf_chap_validate(struct conf_state *st);
 void conf_chap_free(struct conf_chap *ch);
+/* conf_net.c: allow_net = NETWORK in [target IQN]. */
+void conf_k_allow_net(struct conf_state *st, const char *key, const char *val);
 
 /* Cross-section checks and materialisation of portals and LUNs. */
 void conf_validate(struct conf_state *st);

@@ -247,6 +247,9 @@ void conf_free(struct conf *c)
 		free(t->luns);
 		free(t->name);
 		conf_chap_free(&t->chap);
+		for (size_t k = 0; k < t->n_allow_net; k++)
+			free(t->allow_net[k]);
+		free(t->allow_net);
 	}
 	free(c->targets);
 	conf_chap_free(&c->discovery_chap);

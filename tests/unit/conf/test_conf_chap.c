@@ -138,6 +138,31 @@ static void config_readable_by_others_with_secrets_warned(void **state)
 	unlink(path);
 }
 
+static void allow_net_parsed_and_checked(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	load_text(&l,
+		  TGT "allow_net = 10.0.0.0/8\n" /* 2 */
+		      "allow_net = fd00::/8\n" /* 3 */
+		      "allow_net = 192.0.2.7\n"); /* 4 */
+	assert_int_equal(l.r, 0);
+	assert_int_equal(l.c->targets[0].n_allow_net, 3);
+	assert_string_equal(l.c->targets[0].allow_net[1], "fd00::/8");
+	unload(&l);
+	load_text(&l,
+		  TGT "allow_net = 10.0.0.0/33\n" /* 2 */
+		      "allow_net = lan\n" /* 3 */
+		      "allow_net = 10.0.0.0/8\n" /* 4 */
+		      "allow_net = 10.0.0.0/8\n"); /* 5 */
+	assert_int_equal(l.r, -EINVAL);
+	assert_int_equal(count_problems(&l, 2, false, "expected an IPv4 or IPv6 network"), 1);
+	assert_int_equal(count_problems(&l, 3, false, "expected an IPv4 or IPv6 network"), 1);
+	assert_int_equal(count_problems(&l, 5, false, "listed twice"), 1);
+	unload(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +171,7 @@ int main(void)
 	    cmocka_unit_test(chap_problems_with_lines),
 	    cmocka_unit_test(secret_file_read_and_permissions_warned),
 	    cmocka_unit_test(config_readable_by_others_with_secrets_warned),
+	    cmocka_unit_test(allow_net_parsed_and_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
