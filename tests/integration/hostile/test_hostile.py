@@ -66,9 +66,9 @@ class Ctx:
         conf = os.path.join(self.tmp, "targetd.conf")
         with open(conf, "w") as f:
             f.write("\n".join(lines))
-        # Hostile input is logged (warn/error) by design: only sanitizer reports fail.
-        self.t = Targetd(self.args.targetd, ["-f", "-c", conf], self.cleanup,
-                         check_errors=False).start()
+        # Hostile input is logged as warnings; an error line (or a sanitizer
+        # report) on stderr fails the test at stop (targetd_harness).
+        self.t = Targetd(self.args.targetd, ["-f", "-c", conf], self.cleanup).start()
         self.bystander = self.session(BYSTANDER, isid=b"\x80\x00\x00\x00\x0b\x01")
         # SAM-5 6.x: the first command of a new nexus may meet a POWER ON / RESET
         # unit attention; TEST UNIT READY consumes it.
