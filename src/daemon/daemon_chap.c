@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * CHAP wiring: the [target] chap_* and [global] discovery_chap_* settings
- * into iscsi_server_set_chap, at startup and on reload (RFC 7143 12.1.3).
+ * into iscsi_server_set_chap, at startup and on reload (RFC 7143 12.1.3);
+ * and the [target] allow_net source networks into iscsi_server_set_allow_net.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -77,6 +78,64 @@ static int set_one(struct daemon *d, const char *target, const struct conf_chap 
 	return r;
 }
 
+static bool nets_eq(const struct conf_target *a, const struct conf_target *b)
+{
+	if (a->n_allow_net != b->n_allow_net)
+		return false;
+	for (size_t i = 0; i < a->n_allow_net; i++)
+		if (strcmp(a->allow_net[i], b->allow_net[i]))
+			return false;
+	return true;
+}
+
+static const struct conf_target *old_target(const struct conf *oc, const char *name)
+{
+	for (size_t i = 0; oc && i < oc->n_targets; i++)
+		if (!strcmp(oc->targets[i].name, name))
+			return &oc->targets[i];
+	return NULL;
+}
+
+static void add_change(struct daemon_reload_report *rep, char *s)
+{
+	char **v = realloc(rep->changes, (rep->n_changes + 1) * sizeof(*v));
+
+	if (!v) {
+		free(s);
+		return;
+	}
+	rep->changes = v;
+	v[rep->n_changes++] = s;
+	log_notice("daemon", "reload: %s", s);
+}
+
+/* allow_net of every target; a removed target's list goes with it. */
+static int apply_nets(struct daemon *d, const struct conf *oc, const struct conf *nc,
+		      struct daemon_reload_report *rep)
+{
+	int first = 0;
+
+	for (size_t i = 0; oc && i < oc->n_targets; i++)
+		if (!old_target(nc, oc->targets[i].name))
+			iscsi_server_set_allow_net(d->srv, oc->targets[i].name, NULL, 0);
+	for (size_t i = 0; i < nc->n_targets; i++) {
+		const struct conf_target *t = &nc->targets[i], *o = old_target(oc, t->name);
+		int r = iscsi_server_set_allow_net(
+		    d->srv, t->name, (const char *const *)t->allow_net, t->n_allow_net);
+		char *s = NULL;
+
+		if (r) {
+			log_err("daemon", "%s: cannot set allow_net: %s", t->name, strerror(-r));
+			first = first ? first : r;
+			continue;
+		}
+		if (rep && o && !nets_eq(o, t) &&
+		    asprintf(&s, "%s: allow_net changed; logins from now on use it", t->name) >= 0)
+			add_change(rep, s);
+	}
+	return first;
+}
+
 int daemon_apply_chap(struct daemon *d, const struct conf *oc, const struct conf *nc,
 		      struct daemon_reload_report *rep)
 {
@@ -103,5 +162,6 @@ int daemon_apply_chap(struct daemon *d, const struct conf *oc, const struct conf
 		if (!r)
 			report(rep, t->name, old_chap(oc, t->name), &t->chap);
 	}
-	return first;
+	r = apply_nets(d, oc, nc, rep);
+	return first ? first : r;
 }

@@ -5,7 +5,7 @@
 
 #include "daemon.h"
 
-/* Installs the CHAP credentials of nc (every target's and discovery's) in
+/* Installs the CHAP credentials and allow_net lists of nc (every target's and discovery's) in
  * d->srv, replacing all earlier ones; later logins use them, sessions
  * already logged in are left alone. oc (the running configuration, or NULL
  * at startup) and rep (or NULL) are for reporting what changed: one change

@@ -54,7 +54,7 @@ class Ctx:
     def tool(self, name):
         return os.path.join(self.args.iscsi_bin, name) if self.args.iscsi_bin else name
 
-    def write_conf(self, secret=SECRET, discovery=True):
+    def write_conf(self, secret=SECRET, discovery=True, t2_nets=()):
         img = sparse_file(os.path.join(self.tmp, "lun0.img"), 16 << 20)
         lines = ["[global]", f"state_dir = {self.state}"]
         if discovery:
@@ -63,7 +63,8 @@ class Ctx:
                   f"[target {T1}]", f"chap_user = {USER}", f"chap_secret = {secret}",
                   f"mutual_user = {MUSER}", f"mutual_secret = {MSECRET}", "",
                   f"[lun {T1} 0]", f"path = {img}", "",
-                  f"[target {T2}]", f"allow = {INIT_A}", "",
+                  f"[target {T2}]", f"allow = {INIT_A}"] + \
+                 [f"allow_net = {n}" for n in t2_nets] + ["",
                   f"[lun {T2} 0]", f"path = {img}", ""]
         tmp = self.conf + ".tmp"
         with open(tmp, "w") as f:
@@ -265,11 +266,34 @@ def acl_refusal_and_sendtargets_filtering(ctx):
     ctx.t.assert_clean()
 
 
+def acl_allow_net_refuses_other_networks(ctx):
+    ctx.write_conf(discovery=False, t2_nets=("10.0.0.0/8", "fd00::/8"))
+    ctx.start()
+    a = ctx.ls(initiator=INIT_A)
+    expect(a.returncode == 0 and T2 not in a.stdout,
+           "SendTargets lists a target the source network may not reach")
+    expect(ctx.inq(T2, initiator=INIT_A).returncode != 0, "login from outside allow_net")
+    expect(ctx.log_has(re.escape(T2) + r": source address not in the target's allow_net"),
+           "no log line for allow_net")
+    # reload: loopback allowed now
+    ctx.write_conf(discovery=False, t2_nets=("127.0.0.0/8",))
+    p = subprocess.run([ctx.args.targetctl, "-s", ctx.sock, "reload"], capture_output=True,
+                       text=True, timeout=60)
+    print(p.stdout, p.stderr)
+    expect(p.returncode == 0, "reload failed")
+    expect("allow_net changed" in p.stdout + ctx.t.stderr(), "reload did not report allow_net")
+    expect(T2 in ctx.ls(initiator=INIT_A).stdout, "allowed network does not see the target")
+    expect(ctx.inq(T2, initiator=INIT_A).returncode == 0, "login from allow_net refused")
+    ctx.t.stop()
+    ctx.t.assert_clean()
+
+
 TESTS = {f.__name__: f for f in [
     chap_libiscsi_md5_one_way_and_mutual,
     chap_raw_each_algorithm_one_way_and_mutual,
     chap_discovery_and_reload_new_secret,
     acl_refusal_and_sendtargets_filtering,
+    acl_allow_net_refuses_other_networks,
 ]}
 
 
