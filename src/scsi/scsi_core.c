@@ -60,9 +60,12 @@ void scsi_core_destroy(struct scsi_core *core)
 	while (core->lus) {
 		struct scsi_lu *lu = core->lus;
 		core->lus = lu->next;
-		scsi_sanitize_lu_fini(lu);
+		/* a SANITIZE still running at exit: its request is the last
+		 * I/O; closing the backend ends it (io_destroy waits for the
+		 * kernel), then its buffer can go */
 		if (lu->bdev)
 			bdev_close(lu->bdev);
+		scsi_sanitize_lu_fini(lu);
 		scsi_pr_lu_fini(lu);
 		free(lu->path);
 		free(lu->serial);
