@@ -122,18 +122,28 @@ void iscsi_conn_send(struct iscsi_conn *c, struct iscsi_tx_pdu *pdu, bool adv_st
 	evl_defer_schedule(c->srv->evl, &c->tx_defer);
 }
 
+/* Bounded memory per connection (issue 9): a peer that sends requests but
+ * never reads the replies (NOP-Out pings, READs) would make the transmit queue
+ * grow without limit. Above ISCSI_TX_HIGH unsent bytes the connection stops
+ * reading until the peer has taken enough of its output (TCP flow control does
+ * the rest). Twice the largest Data-In of one command, so normal initiators with
+ * several large READs in flight never notice. */
+#define ISCSI_TX_HIGH (2u * SCSI_XFER_MAX)
+
 static void conn_update_events(struct iscsi_conn *c, bool want_out)
 {
 	uint32_t ev = EPOLLRDHUP;
+	bool paused = want_out && c->txq.bytes > ISCSI_TX_HIGH;
 
 	if (c->state == CONN_DEAD)
 		return;
-	if (!c->close_after_flush)
+	if (!c->close_after_flush && !paused)
 		ev |= EPOLLIN;
 	if (want_out)
 		ev |= EPOLLOUT;
-	if (want_out != c->want_out || c->close_after_flush) {
+	if (want_out != c->want_out || paused != c->rx_paused || c->close_after_flush) {
 		c->want_out = want_out;
+		c->rx_paused = paused;
 		evl_fd_mod(c->srv->evl, c->fd, ev);
 	}
 }

@@ -128,6 +128,7 @@ struct iscsi_conn {
 	int fd;
 	enum iscsi_conn_state state;
 	bool want_out; /* EPOLLOUT registered */
+	bool rx_paused; /* EPOLLIN dropped: too much unsent output (backpressure) */
 	bool close_after_flush; /* login failure, logout, cold reset */
 	bool freeing;
 	char peer[64], local[64];

@@ -282,6 +282,8 @@ void iscsi_txq_push(struct iscsi_txq *q, struct iscsi_tx_pdu *pdu)
 	pdu->iov_idx = 0;
 	pdu->iov_off = 0;
 	pdu->next = NULL;
+	for (unsigned i = 0; i < n; i++)
+		q->bytes += pdu->iov[i].iov_len;
 	if (q->tail)
 		q->tail->next = pdu;
 	else
@@ -310,6 +312,7 @@ void iscsi_txq_consume(struct iscsi_txq *q, size_t n)
 {
 	struct iscsi_tx_pdu *p;
 
+	q->bytes -= n < q->bytes ? n : q->bytes;
 	while ((p = q->head)) {
 		while (p->iov_idx < p->iovcnt) {
 			size_t left = p->iov[p->iov_idx].iov_len - p->iov_off;

@@ -109,6 +109,7 @@ struct iscsi_txq {
 	unsigned free_count;
 	bool hdigest, ddigest;
 	size_t queued; /* PDUs in the queue */
+	size_t bytes; /* unsent bytes in the queue (backpressure, see iscsi_conn.c) */
 };
 
 void iscsi_txq_init(struct iscsi_txq *q);
