@@ -418,12 +418,13 @@ static int chap_mutual(struct iscsi_chap *ch, const char *i, const char *c,
 static int chap_verify(struct iscsi_chap *ch, const char *n, const char *r, const char *who)
 {
 	uint8_t got[ISCSI_CHAP_DIGEST_MAX], want[ISCSI_CHAP_DIGEST_MAX];
-	size_t len, enc = strlen(r);
+	size_t len, enc;
 	bool user_ok;
 	int e;
 
 	if (!n || !r)
 		return chap_fail(who, "step CHAP_N/CHAP_R: both expected after the challenge");
+	enc = strlen(r);
 	/* Oversized values are refused before decoding: hex of the digest is
 	 * 2 + 2*dlen characters, base64 2 + 4*ceil(dlen/3). */
 	if (enc > 2 + 2 * ch->dlen + 1)

@@ -337,6 +337,30 @@ static void rfc7143_12_1_3_oversized_response_0201(void **state)
 	run_fail(*state, &r, 3);
 }
 
+/* found by fuzz_chap: CHAP_N without CHAP_R (and the reverse) */
+static void rfc7143_12_1_3_response_without_name_or_value_0201(void **state)
+{
+	static const char *const keys[] = {"CHAP_N=" USER, "CHAP_R=0x00", "CHAP_I=1|CHAP_C=0x01"};
+	struct fx *f = *state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		uint8_t bhs[48];
+		char text[1024];
+
+		client_connect(f);
+		send_pdu(f, ISCSI_OP_LOGIN_REQ, SEC_STAY, 0, 0, 0,
+			 "InitiatorName=" INIT "|TargetName=" T1 "|AuthMethod=CHAP");
+		assert_int_equal(recv_pdu(f, bhs, text, sizeof(text)), 0);
+		send_pdu(f, ISCSI_OP_LOGIN_REQ, SEC_STAY, 0, 0, 0, "CHAP_A=5");
+		assert_int_equal(recv_pdu(f, bhs, text, sizeof(text)), 0);
+		assert_int_equal(status_of(bhs), 0);
+		send_pdu(f, ISCSI_OP_LOGIN_REQ, SEC_TO_OP, 0, 0, 0, keys[i]);
+		assert_int_equal(recv_pdu(f, bhs, text, sizeof(text)), 0);
+		assert_int_equal(status_of(bhs), ISCSI_LOGIN_STATUS_AUTH_FAILED);
+		close(f->fd);
+	}
+}
+
 static void rfc7143_12_1_3_reflected_challenge_0201(void **state)
 {
 	struct chap_run r = {.mutual = true, .reflect = true};
@@ -513,6 +537,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(rfc7143_12_1_3_reflected_challenge_0201, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(rfc7143_12_1_3_response_without_name_or_value_0201,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(rfc7143_12_1_3_unsupported_algorithm_only_0201, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(rfc7143_12_1_3_mutual_not_configured_0201, setup,
