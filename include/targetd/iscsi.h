@@ -44,7 +44,9 @@ int iscsi_server_create(struct evl *evl, struct scsi_core *core, const struct is
 /* Bind and listen on host:port for portal group tpgt. host is an IPv4 or IPv6
  * literal (no brackets) or a name; port 0 picks a free port. advertise, if not
  * NULL, is the "addr:port" SendTargets returns for this portal instead of the
- * bound address (for NAT). 0 or -errno (logged with the address). */
+ * bound address (for NAT); an advertised port 0 stands for the port actually
+ * bound (the config's "advertise = HOST" with "listen = ...:0"). 0 or -errno
+ * (logged with the address). */
 int iscsi_portal_add(struct iscsi_server *srv, const char *host, uint16_t port, uint16_t tpgt,
 		     const char *advertise);
 /* The port actually bound for the n-th portal added (0-based), 0 if none. */

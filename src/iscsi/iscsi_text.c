@@ -25,7 +25,12 @@ static void add_target(struct iscsi_conn *c, struct iscsi_textbuf *tb, struct sc
 		if (!scsi_target_has_port(t, p->tpgt))
 			continue;
 		if (p->advertise) {
+			size_t n = strlen(p->advertise);
+
 			util_strlcpy(addr, p->advertise, sizeof(addr));
+			/* "HOST:0": the advertised port follows the bound one */
+			if (n > 2 && n < sizeof(addr) && !strcmp(addr + n - 2, ":0"))
+				snprintf(addr + n - 1, sizeof(addr) - (n - 1), "%u", p->port);
 		} else if (p->wildcard) {
 			/* bound to any address: tell the one this connection reached,
 			 * with the portal's port */

@@ -179,6 +179,33 @@ static void rfc7143_6_3_1_unknown_tsih_020a(void **state)
 	close(f->fd);
 }
 
+/* Behind NAT the advertised address replaces the bound one in SendTargets
+ * (Appendix C); "HOST:0" (advertise without a port, listen on port 0)
+ * advertises the port actually bound. */
+static void rfc7143_appendix_c_advertised_address_with_bound_port(void **state)
+{
+	struct fx *f = *state;
+	uint8_t bhs[48];
+	char text[8192], want[128];
+	uint16_t port2;
+
+	assert_int_equal(iscsi_portal_add(f->srv, "127.0.0.1", 0, 1, "10.0.2.2:0"), 0);
+	port2 = iscsi_portal_port(f->srv, 1);
+	assert_true(port2 != 0);
+	client_connect(f);
+	send_pdu(f, ISCSI_OP_LOGIN_REQ, OP_TO_FFP, 0, 0, 0,
+		 "InitiatorName=" INIT "|SessionType=Discovery");
+	assert_int_equal(recv_pdu(f, bhs, text, sizeof(text)), 0);
+	assert_int_equal(login_status(bhs), 0);
+	send_pdu(f, ISCSI_OP_TEXT_REQ, ISCSI_FLAG_FINAL, 0, 0, ISCSI_RSVD_TAG, "SendTargets=All");
+	assert_int_equal(recv_pdu(f, bhs, text, sizeof(text)), 0);
+	snprintf(want, sizeof(want), "TargetAddress=10.0.2.2:%u,1", port2);
+	assert_non_null(strstr(text, want));
+	assert_null(strstr(text, "10.0.2.2:0,"));
+	close(f->fd);
+	pump(f, 10);
+}
+
 static void rfc7143_6_non_login_pdu_during_login_closes(void **state)
 {
 	struct fx *f = *state;
@@ -324,6 +351,7 @@ int main(void)
 	    cmocka_unit_test(rfc7143_6_3_1_unknown_tsih_020a),
 	    cmocka_unit_test(rfc7143_6_non_login_pdu_during_login_closes),
 	    cmocka_unit_test(rfc7143_appendix_c_discovery_send_targets),
+	    cmocka_unit_test(rfc7143_appendix_c_advertised_address_with_bound_port),
 	    cmocka_unit_test(rfc7143_6_3_5_session_reinstatement_closes_old),
 	    cmocka_unit_test(rfc7143_11_11_send_targets_reply_continues_with_c_bit),
 	};
