@@ -218,7 +218,6 @@ enum scsi_dir {
 	SCSI_DIR_OUT
 };
 
-
 #define SCSI_CMD_F_NO_LU (1u << 0) /* runs on an unmapped LUN (SPC-4 4.6.3) */
 #define SCSI_CMD_F_NO_UA (1u << 1) /* not failed by a pending UA (SAM-5 5.14) */
 
