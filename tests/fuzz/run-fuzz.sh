@@ -4,7 +4,7 @@
 #   tests/fuzz/run-fuzz.sh [options] [SECONDS]      (default 20 s per harness)
 #     --build-dir DIR   build directory (default: <repo>/build-fuzz)
 #     --no-build        do not configure/build; use the binaries in DIR
-#     --only NAME       run one harness (pdu keys cdb prout aptpl conf); repeatable
+#     --only NAME       run one harness (pdu keys cdb prout aptpl conf chap); repeatable
 #     --jobs N          build parallelism (default 2)
 #
 # Configures DIR with clang and -DTARGETD_FUZZ=ON (module libraries built with
@@ -23,7 +23,7 @@ do_build=1
 jobs=2
 only=()
 secs=20
-all=(pdu keys cdb prout aptpl conf)
+all=(pdu keys cdb prout aptpl conf chap)
 
 while [ $# -gt 0 ]; do
 	case $1 in
