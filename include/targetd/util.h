@@ -158,6 +158,17 @@ int util_file_read_all(const char *path, char **out, size_t *len, size_t max_len
 int util_parse_size(const char *s, uint64_t *out);
 /* strlcpy semantics; returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t size);
+/* Value of one hexadecimal digit (either case), -1 if c is not one. */
+static inline int util_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 /* CRC32C (Castagnoli) as used by iSCSI digests (RFC 7143 12.1), via ISA-L.
  * Start with crc = 0; pass the previous result to continue over more bytes.
  * The digest goes on the wire least significant byte first (RFC 3720 B.4:

@@ -185,17 +185,6 @@ int iscsi_chap_digest(int alg, uint8_t id, const uint8_t *secret, size_t slen, c
 	return ok ? 0 : -EIO;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int b64val(char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -220,7 +209,7 @@ static int decode_hex(const char *s, size_t l, uint8_t *out, size_t cap, size_t 
 	if (n > cap) /* checked before decoding anything */
 		return -E2BIG;
 	if (l % 2) { /* an odd digit count has an implied leading zero */
-		int v = hexval(s[0]);
+		int v = util_hexval(s[0]);
 
 		if (v < 0)
 			return -EINVAL;
@@ -228,7 +217,7 @@ static int decode_hex(const char *s, size_t l, uint8_t *out, size_t cap, size_t 
 		i = 1;
 	}
 	for (; i < l; i += 2) {
-		int h = hexval(s[i]), lo = hexval(s[i + 1]);
+		int h = util_hexval(s[i]), lo = util_hexval(s[i + 1]);
 
 		if (h < 0 || lo < 0)
 			return -EINVAL;

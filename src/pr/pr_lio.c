@@ -45,17 +45,6 @@ static bool dec(const char *v, size_t n, uint64_t max, uint64_t *out)
 	return true;
 }
 
-static int hexnib(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool is(const char *k, size_t kn, const char *want)
 {
 	return kn == strlen(want) && memcmp(k, want, kn) == 0;
@@ -81,7 +70,7 @@ static const char *field(struct lio_reg *r, const char *k, size_t kn, const char
 		if (vn != 12)
 			return "bad initiator_sid (12 hex digits)";
 		for (unsigned i = 0; i < 6; i++) {
-			int hi = hexnib(v[2 * i]), lo = hexnib(v[2 * i + 1]);
+			int hi = util_hexval(v[2 * i]), lo = util_hexval(v[2 * i + 1]);
 
 			if (hi < 0 || lo < 0)
 				return "bad initiator_sid (12 hex digits)";
@@ -98,7 +87,7 @@ static const char *field(struct lio_reg *r, const char *k, size_t kn, const char
 			return "bad res_holder";
 		r->holder = v[0] == '1';
 	} else if (is(k, kn, "res_type")) {
-		int hi = vn == 2 ? hexnib(v[0]) : -1, lo = vn == 2 ? hexnib(v[1]) : -1;
+		int hi = vn == 2 ? util_hexval(v[0]) : -1, lo = vn == 2 ? util_hexval(v[1]) : -1;
 
 		if (hi < 0 || lo < 0 || !pr_type_valid((unsigned)(hi << 4 | lo)))
 			return "bad res_type";

@@ -18,17 +18,6 @@
 #define TID_FMT_PORT 0x1
 #define TID_SEP ",i,0x"
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int pr_tid_parse(const uint8_t *buf, size_t len, struct pr_itn *itn, size_t *used, size_t *bad_off)
 {
 	unsigned fmt, addl;
@@ -71,7 +60,7 @@ int pr_tid_parse(const uint8_t *buf, size_t len, struct pr_itn *itn, size_t *use
 		}
 		namelen = (size_t)(sep - s);
 		for (unsigned i = 0; i < 6; i++) {
-			int hi = hexval(sep[5 + 2 * i]), lo = hexval(sep[6 + 2 * i]);
+			int hi = util_hexval(sep[5 + 2 * i]), lo = util_hexval(sep[6 + 2 * i]);
 
 			if (hi < 0 || lo < 0) {
 				*bad_off = (size_t)(sep + 5 - buf) + 2 * i;
