@@ -41,6 +41,12 @@ class HarnessError(Exception):
     pass
 
 
+def expect(cond, msg):
+    """Fail the test with msg unless cond holds."""
+    if not cond:
+        raise HarnessError(msg)
+
+
 def _port_of(addr):
     # "127.0.0.1:3260" or "[::1]:3260"
     host, _, port = addr.strip().rpartition(":")

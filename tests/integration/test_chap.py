@@ -22,7 +22,7 @@ import sys
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from targetd_harness import Cleanup, HarnessError, Targetd, make_tempdir, sparse_file  # noqa: E402
+from targetd_harness import Cleanup, HarnessError, expect, Targetd, make_tempdir, sparse_file  # noqa: E402
 
 T1 = "iqn.2026-12.org.example:chap.one"  # CHAP one-way + mutual
 T2 = "iqn.2026-12.org.example:chap.acl"  # no CHAP, ACL: INIT_A only
@@ -33,11 +33,6 @@ MUSER, MSECRET = "tgt1", "target-secret-34"
 DUSER, DSECRET = "disc", "discovery-secret"
 SKIP = 77
 HASH = {5: hashlib.md5, 6: hashlib.sha1, 7: hashlib.sha256}
-
-
-def expect(cond, msg):
-    if not cond:
-        raise HarnessError(msg)
 
 
 class Ctx:

@@ -22,7 +22,7 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from targetd_harness import (Cleanup, HarnessError, Targetd, make_tempdir,  # noqa: E402
+from targetd_harness import (Cleanup, HarnessError, expect, Targetd, make_tempdir,  # noqa: E402
                              run_tool, sparse_file)
 
 T1 = "iqn.2026-11.org.example:ops.one"
@@ -36,11 +36,6 @@ SKIP = 77
 
 class Skip(Exception):
     pass
-
-
-def expect(cond, msg):
-    if not cond:
-        raise HarnessError(msg)
 
 
 class Ctx:

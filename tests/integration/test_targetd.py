@@ -17,7 +17,7 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from targetd_harness import (Cleanup, HarnessError, Targetd, loop_devices_available,  # noqa: E402
+from targetd_harness import (Cleanup, HarnessError, expect, Targetd, loop_devices_available,  # noqa: E402
                              losetup_attach, make_tempdir, run_targetd_once, run_tool,
                              sparse_file)
 
@@ -56,11 +56,6 @@ class Ctx:
             args += ["--export", e]
         args += list(extra)
         return Targetd(self.targetd, args, self.cleanup, check_errors=check_errors)
-
-
-def expect(cond, msg):
-    if not cond:
-        raise HarnessError(msg)
 
 
 def run_until_exit(ctx, args, timeout=30):

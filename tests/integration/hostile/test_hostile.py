@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 import rawpdu as R  # noqa: E402
-from targetd_harness import (Cleanup, HarnessError, Targetd, make_tempdir, run_tool,  # noqa: E402
+from targetd_harness import (Cleanup, HarnessError, expect, Targetd, make_tempdir, run_tool,  # noqa: E402
                              sparse_file)
 
 IQN = "iqn.2026-11.org.example:hostile"
@@ -37,11 +37,6 @@ BYSTANDER = "iqn.2026-11.org.example:bystander"
 MiB = 1 << 20
 SKIP = 77
 LOGIN_TIMEOUT_S = 2
-
-
-def expect(cond, msg):
-    if not cond:
-        raise HarnessError(msg)
 
 
 class Ctx:
