@@ -250,6 +250,15 @@ static void nop_timer_fn(void *arg)
 			iscsi_conn_close(c, "NOP-In ping timed out");
 		return;
 	}
+	/* RFC 7143 11.19: a ping proves an idle connection alive; a PDU received
+	 * during the last interval already did. Pinging only idle connections
+	 * also keeps a ping reply (an immediate NOP-Out carrying the current
+	 * CmdSN) from being queued behind a busy initiator's commands: libiscsi
+	 * 1.19 then sees CmdSN < ExpCmdSN and fails the session. */
+	if (c->rx_since_nop_tick) {
+		c->rx_since_nop_tick = false;
+		return;
+	}
 	p = iscsi_conn_pdu(c, ISCSI_OP_NOP_IN);
 	if (!p)
 		return;
@@ -421,6 +430,7 @@ static enum iscsi_verdict rx_hdr(void *arg, struct iscsi_rx *rx, uint8_t **data)
 	uint8_t op = bhs[0] & ISCSI_OPCODE_MASK;
 
 	c->nop_outstanding = false; /* the initiator is alive */
+	c->rx_since_nop_tick = true;
 	log_debug("iscsi", "%s: rx op 0x%02x flags 0x%02x itt 0x%08x sn 0x%08x dsl %u", c->peer,
 		  bhs[0], bhs[1], get_be32(bhs + 16), get_be32(bhs + 24), rx->dsl);
 	if (c->state == CONN_LOGIN) {

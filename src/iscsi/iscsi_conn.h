@@ -167,6 +167,7 @@ struct iscsi_conn {
 	struct evl_timer *nop_timer;
 	uint64_t nop_sent_ms;
 	bool nop_outstanding;
+	bool rx_since_nop_tick; /* a PDU arrived since the last NOP timer tick */
 	uint32_t nop_ttt;
 	struct evl_timer *login_timer;
 	struct evl_defer free_defer;

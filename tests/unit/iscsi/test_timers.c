@@ -70,6 +70,29 @@ static void rfc7143_11_19_nop_in_unanswered_drops_connection(void **state)
 	close(f->fd);
 }
 
+static void rfc7143_11_19_busy_connection_gets_no_ping(void **state)
+{
+	struct fx *f = *state;
+	uint8_t bhs[48],
+	    b[ISCSI_BHS_LEN] = {ISCSI_OP_NOP_OUT | ISCSI_OP_IMMEDIATE, ISCSI_FLAG_FINAL};
+
+	login(f);
+	/* ~8 NOP intervals of traffic: every PDU the target sends is the answer
+	 * to ours (ITT echoed), never an unsolicited ping (ITT reserved) */
+	for (uint32_t i = 1; i <= 40; i++) {
+		put_be32(b + 16, i);
+		put_be32(b + 20, ISCSI_RSVD_TAG);
+		put_be32(b + 24, 1);
+		assert_int_equal(write(f->fd, b, sizeof(b)), (ssize_t)sizeof(b));
+		assert_int_equal(recv_pdu(f, bhs, NULL, 0), 0);
+		assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_NOP_IN);
+		assert_int_equal(get_be32(bhs + 16), i);
+		pump(f, 20);
+	}
+	close(f->fd);
+	pump(f, 10);
+}
+
 static int setup(void **state)
 {
 	struct iscsi_settings s = {0};
@@ -92,6 +115,7 @@ int main(void)
 	    cmocka_unit_test(login_timeout_drops_silent_connection),
 	    cmocka_unit_test(rfc7143_11_19_nop_in_ping_answered_keeps_session),
 	    cmocka_unit_test(rfc7143_11_19_nop_in_unanswered_drops_connection),
+	    cmocka_unit_test(rfc7143_11_19_busy_connection_gets_no_ping),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
