@@ -33,6 +33,9 @@ struct opts {
 	bool verify, json, crc_digest;
 	long pid;
 	const char *initiator;
+	double rate; /* total commands per second over all sessions; 0 = closed loop */
+	double churn_s; /* mean seconds between logout + re-login per session; 0 = none */
+	double progress_s; /* seconds between progress lines on stderr; 0 = none */
 };
 
 /* Fills *o from argv (o holds the defaults on entry). 0, or the exit status (2) after usage. */

@@ -35,7 +35,11 @@ static void usage(FILE *f)
 	    "  --pid PID        target PID: report target CPU (utime+stime) per I/O\n"
 	    "  --digest crc32c  negotiate HeaderDigest=CRC32C (default None)\n"
 	    "  --initiator IQN  initiator name prefix (default iqn.2026-12.io.targetd:bench)\n"
-	    "  --json           one JSON object on stdout instead of text\n");
+	    "  --json           one JSON object on stdout instead of text\n"
+	    "  --rate IOPS      cap on commands per second over all sessions (default: none)\n"
+	    "  --churn SECONDS  each session logs out and in again after a random interval of\n"
+	    "                   0.5x to 1.5x SECONDS (re-login failures are counted and retried)\n"
+	    "  --progress S     a progress line on stderr every S seconds\n");
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -133,6 +137,9 @@ int bench_parse_args(int argc, char **argv, struct opts *o)
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"ios", required_argument, NULL, 'n'},
+	    {"rate", required_argument, NULL, 'L'},
+	    {"churn", required_argument, NULL, 'C'},
+	    {"progress", required_argument, NULL, 'P'},
 	    {NULL, 0, NULL, 0},
 	};
 	bool mix_given = false;
@@ -196,6 +203,18 @@ int bench_parse_args(int argc, char **argv, struct opts *o)
 			if (parse_size(optarg, &u) || u == 0)
 				return bad_arg("--ios", optarg);
 			o->ios = u;
+			break;
+		case 'L':
+			if (parse_double(optarg, 1, 1e7, &o->rate))
+				return bad_arg("--rate", optarg);
+			break;
+		case 'C':
+			if (parse_double(optarg, 0.1, 86400, &o->churn_s))
+				return bad_arg("--churn", optarg);
+			break;
+		case 'P':
+			if (parse_double(optarg, 0.1, 86400, &o->progress_s))
+				return bad_arg("--progress", optarg);
 			break;
 		case 'v':
 			o->verify = true;

@@ -16,6 +16,16 @@
  * --pid PID samples the target's utime+stime (/proc/PID/stat fields 14 and 15, all threads)
  * at the start and end of the measured interval and reports target CPU microseconds per I/O.
  *
+ * --rate IOPS caps the total command rate (token bucket, 10 ms of burst): a slot whose
+ * command completed waits in one FIFO for a token, so sessions share the rate fairly.
+ *
+ * --churn S makes every session, after a random 0.5 S .. 1.5 S, stop submitting, wait for
+ * its commands, log out (RFC 7143 11.14, reason "close the session") and log in again on a
+ * new connection with the same initiator name and ISID (a new session: the old one ended
+ * with the logout, RFC 7143 6.3.5). A failed re-login is counted and retried after 1 s; it
+ * does not end the run. A connection the target drops while logged in is an error (its
+ * commands are lost) and, with --churn, is reconnected the same way.
+ *
  * Exit status: 0 all I/O good, 1 errors (connect, SCSI, verify, timeout), 2 bad arguments.
  */
 #include <errno.h>
@@ -27,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <iscsi/iscsi.h>
@@ -37,6 +48,9 @@
 
 #define VERIFY_MAGIC 0x7467746442454e43ULL /* "tgtdBENC" */
 #define DRAIN_NS (10ULL * 1000000000ULL)
+#define NS 1000000000ULL
+#define CHURN_STUCK_NS (30ULL * NS) /* drain or logout taking longer: give up on it */
+#define RELOGIN_RETRY_NS NS
 
 /* One LU as seen by the benchmark; sessions with the same portal/target/LUN share it. */
 struct lu {
@@ -59,12 +73,16 @@ struct slot {
 	uint64_t t_start;
 	uint32_t gen; /* verify: generation this write carries */
 	bool is_write, busy;
+	bool queued; /* --rate: waiting in the token FIFO */
 };
 
 enum sess_state {
 	SS_CONNECTING,
 	SS_CAPACITY,
 	SS_READY,
+	SS_DRAINING, /* --churn: no new commands, waiting for the outstanding ones */
+	SS_LOGGING_OUT, /* --churn: Logout Request sent */
+	SS_LOGGED_OUT, /* --churn: context to be destroyed and a new login started */
 	SS_DEAD
 };
 
@@ -72,8 +90,12 @@ struct session {
 	int idx;
 	struct iscsi_context *iscsi;
 	struct iscsi_url *url;
+	const char *url_str;
 	struct lu *lu;
 	enum sess_state state;
+	bool relogin; /* the current login is a re-login (--churn) */
+	uint64_t t_churn; /* READY: when to start the next logout */
+	uint64_t t_state; /* DRAINING/LOGGING_OUT: since when; LOGGED_OUT: retry at */
 	struct slot *slots;
 	int inflight;
 	uint64_t seq_unit;
@@ -105,6 +127,18 @@ static uint64_t g_errors_total; /* including ramp and drain: drives the exit sta
 static uint64_t g_submitted;
 static unsigned g_msgs; /* data-path messages printed; capped at MAX_MSGS */
 #define MAX_MSGS 10
+static unsigned g_churn_msgs; /* churn messages printed; capped at MAX_MSGS */
+
+/* --churn counters (whole run, ramp included) */
+static struct {
+	uint64_t logouts, logins, relogin_errors, logout_errors, drops;
+} g_ch;
+
+/* --rate: token bucket and the FIFO of idle slots waiting for a token */
+static double g_credit;
+static uint64_t g_rate_t;
+static struct slot **g_q;
+static size_t g_q_head, g_q_len, g_q_cap;
 
 static uint64_t now_ns(void)
 {
@@ -185,6 +219,21 @@ static unsigned pattern_check(const struct session *s, const uint8_t *buf, uint6
 /* ---- I/O ------------------------------------------------------------------------- */
 
 static void io_cb(struct iscsi_context *iscsi, int status, void *command_data, void *priv);
+static int submit(struct slot *sl);
+
+/* A slot of a READY session has nothing outstanding: submit now, or queue for a token. */
+static void slot_idle(struct slot *sl)
+{
+	if (g_o.rate > 0) {
+		if (!sl->queued && g_q_len < g_q_cap) {
+			g_q[(g_q_head + g_q_len++) % g_q_cap] = sl;
+			sl->queued = true;
+		}
+		return;
+	}
+	if (submit(sl))
+		sl->s->state = SS_DEAD;
+}
 
 static bool pick_write(struct session *s)
 {
@@ -331,11 +380,59 @@ static void io_cb(struct iscsi_context *iscsi, int status, void *command_data, v
 	}
 	if (t)
 		scsi_free_scsi_task(t);
-	if (!g_stopping && s->state == SS_READY && submit(sl))
-		s->state = SS_DEAD;
+	if (!g_stopping && s->state == SS_READY)
+		slot_idle(sl);
 }
 
 /* ---- connection setup ---------------------------------------------------------- */
+
+static uint64_t churn_interval(struct session *s)
+{
+	double f = 0.5 + (double)(rng_next(&s->rng) % 1000) / 1000.0;
+
+	return (uint64_t)(g_o.churn_s * f * 1e9);
+}
+
+/* A re-login failed (--churn): counted, the context is replaced and tried again later. */
+static void relogin_failed(struct session *s, const char *what)
+{
+	g_ch.relogin_errors++;
+	if (g_churn_msgs++ < MAX_MSGS)
+		fprintf(stderr, "targetd-bench: session %d: re-login: %s: %s\n", s->idx, what,
+			iscsi_get_error(s->iscsi));
+	s->state = SS_LOGGED_OUT;
+	s->t_state = now_ns() + RELOGIN_RETRY_NS;
+}
+
+/* The target dropped a logged-in connection (--churn): an error; reconnect after 1 s. */
+static void session_dropped(struct session *s)
+{
+	g_errors_total++;
+	if (g_measuring)
+		g_st.errors++;
+	g_ch.drops++;
+	if (g_churn_msgs++ < MAX_MSGS)
+		fprintf(stderr, "targetd-bench: session %d: connection lost: %s\n", s->idx,
+			iscsi_get_error(s->iscsi));
+	s->state = SS_LOGGED_OUT;
+	s->t_state = now_ns() + RELOGIN_RETRY_NS;
+}
+
+/* The session is logged in and sized: start (or, after a re-login, resume) its I/O. */
+static void session_ready(struct session *s)
+{
+	s->state = SS_READY;
+	if (g_o.churn_s > 0)
+		s->t_churn = now_ns() + churn_interval(s);
+	if (!s->relogin)
+		return; /* first login: slots are set up and started by main() */
+	g_ch.logins++;
+	if (g_stopping)
+		return;
+	for (int q = 0; q < g_o.qd; q++)
+		if (!s->slots[q].busy)
+			slot_idle(&s->slots[q]);
+}
 
 static void capacity_cb(struct iscsi_context *iscsi, int status, void *command_data, void *priv)
 {
@@ -345,7 +442,13 @@ static void capacity_cb(struct iscsi_context *iscsi, int status, void *command_d
 
 	if (status == SCSI_STATUS_GOOD && t)
 		rc16 = scsi_datain_unmarshall(t);
-	if (!rc16 || rc16->block_length == 0 || rc16->block_length % 512) {
+	if (s->relogin &&
+	    (!rc16 || s->lu->block_size != rc16->block_length ||
+	     s->lu->n_blocks != rc16->returned_lba + 1)) {
+		relogin_failed(s, "READ CAPACITY(16) failed or changed");
+	} else if (s->relogin) {
+		session_ready(s);
+	} else if (!rc16 || rc16->block_length == 0 || rc16->block_length % 512) {
 		fprintf(stderr, "targetd-bench: session %d: READ CAPACITY(16) failed: %s\n", s->idx,
 			iscsi_get_error(iscsi));
 		s->state = SS_DEAD;
@@ -358,7 +461,7 @@ static void capacity_cb(struct iscsi_context *iscsi, int status, void *command_d
 	} else {
 		s->lu->block_size = rc16->block_length;
 		s->lu->n_blocks = rc16->returned_lba + 1; /* SBC-4 5.20.2: last LBA */
-		s->state = SS_READY;
+		session_ready(s);
 	}
 	if (t)
 		scsi_free_scsi_task(t);
@@ -369,6 +472,25 @@ static void connect_cb(struct iscsi_context *iscsi, int status, void *command_da
 	struct session *s = priv;
 
 	(void)command_data;
+	if (status != SCSI_STATUS_GOOD && g_o.churn_s > 0) {
+		switch (s->state) {
+		case SS_LOGGING_OUT:
+		case SS_LOGGED_OUT:
+		case SS_DEAD:
+			return; /* the teardown after our own logout */
+		case SS_CONNECTING:
+		case SS_CAPACITY:
+			if (s->relogin) {
+				relogin_failed(s, "login failed");
+				return;
+			}
+			break;
+		case SS_READY:
+		case SS_DRAINING:
+			session_dropped(s);
+			return;
+		}
+	}
 	if (status != SCSI_STATUS_GOOD) {
 		if (s->state != SS_DEAD)
 			fprintf(stderr, "targetd-bench: session %d: %s: %s\n", s->idx,
@@ -383,6 +505,10 @@ static void connect_cb(struct iscsi_context *iscsi, int status, void *command_da
 		return;
 	s->state = SS_CAPACITY;
 	if (!iscsi_readcapacity16_task(iscsi, s->url->lun, capacity_cb, s)) {
+		if (s->relogin) {
+			relogin_failed(s, "READ CAPACITY(16)");
+			return;
+		}
 		fprintf(stderr, "targetd-bench: session %d: READ CAPACITY(16): %s\n", s->idx,
 			iscsi_get_error(iscsi));
 		s->state = SS_DEAD;
@@ -405,6 +531,7 @@ static int session_open(struct session *s, const char *url)
 {
 	char name[300];
 
+	s->url_str = url;
 	snprintf(name, sizeof(name), "%s:%ld.%d",
 		 g_o.initiator ? g_o.initiator : "iqn.2026-12.io.targetd:bench", (long)getpid(),
 		 s->idx);
@@ -427,7 +554,9 @@ static int session_open(struct session *s, const char *url)
 	    iscsi_set_initiator_username_pwd(s->iscsi, s->url->user, s->url->passwd))
 		return -EINVAL;
 	s->lu = lu_for(s->url);
-	s->rng = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)getpid() << 20) ^ (uint64_t)(s->idx + 1);
+	if (!s->relogin)
+		s->rng =
+		    0x9E3779B97F4A7C15ULL ^ ((uint64_t)getpid() << 20) ^ (uint64_t)(s->idx + 1);
 	s->state = SS_CONNECTING;
 	if (iscsi_full_connect_async(s->iscsi, s->url->portal, s->url->lun, connect_cb, s)) {
 		fprintf(stderr, "targetd-bench: session %d: connect %s: %s\n", s->idx,
@@ -443,7 +572,7 @@ static int poll_once(struct pollfd *pfd, int timeout_ms)
 	int n = 0, r;
 
 	for (int i = 0; i < g_n_sess; i++) {
-		if (g_sess[i].state == SS_DEAD) {
+		if (g_sess[i].state == SS_DEAD || g_sess[i].state == SS_LOGGED_OUT) {
 			pfd[i].fd = -1;
 			continue;
 		}
@@ -460,9 +589,27 @@ static int poll_once(struct pollfd *pfd, int timeout_ms)
 	for (int i = 0; i < g_n_sess; i++) {
 		struct session *s = &g_sess[i];
 
-		if (s->state == SS_DEAD || pfd[i].fd < 0 || !pfd[i].revents)
+		if (s->state == SS_DEAD || s->state == SS_LOGGED_OUT || pfd[i].fd < 0 ||
+		    !pfd[i].revents)
 			continue;
 		if (iscsi_service(s->iscsi, pfd[i].revents) < 0) {
+			if (g_o.churn_s > 0 && s->state == SS_LOGGING_OUT) {
+				/* the target closed the connection after the Logout Response */
+				s->state = SS_LOGGED_OUT;
+				s->t_state = now_ns();
+				continue;
+			}
+			if (g_o.churn_s > 0 && s->relogin &&
+			    (s->state == SS_CONNECTING || s->state == SS_CAPACITY)) {
+				relogin_failed(s, "connection");
+				continue;
+			}
+			if (g_o.churn_s > 0 && (s->state == SS_READY || s->state == SS_DRAINING)) {
+				session_dropped(s);
+				continue;
+			}
+			if (s->state == SS_LOGGED_OUT)
+				continue; /* a callback inside iscsi_service handled it */
 			if (s->state != SS_DEAD) {
 				fprintf(stderr, "targetd-bench: session %d: %s\n", s->idx,
 					iscsi_get_error(s->iscsi));
@@ -474,6 +621,137 @@ static int poll_once(struct pollfd *pfd, int timeout_ms)
 		}
 	}
 	return 0;
+}
+
+/* ---- churn, rate, progress --------------------------------------------------- */
+
+static void logout_cb(struct iscsi_context *iscsi, int status, void *command_data, void *priv)
+{
+	struct session *s = priv;
+
+	(void)command_data;
+	if (s->state != SS_LOGGING_OUT)
+		return; /* cancelled while the context is destroyed */
+	if (status == SCSI_STATUS_GOOD) {
+		g_ch.logouts++;
+	} else {
+		g_ch.logout_errors++;
+		if (g_churn_msgs++ < MAX_MSGS)
+			fprintf(stderr, "targetd-bench: session %d: logout: %s\n", s->idx,
+				iscsi_get_error(iscsi));
+	}
+	s->state = SS_LOGGED_OUT;
+	s->t_state = now_ns();
+}
+
+static void session_teardown(struct session *s)
+{
+	/* the URL is allocated from its context: free it first */
+	if (s->url)
+		iscsi_destroy_url(s->url);
+	s->url = NULL;
+	if (s->iscsi)
+		iscsi_destroy_context(s->iscsi); /* in-flight commands: io_cb with CANCELLED */
+	s->iscsi = NULL;
+}
+
+static int session_open(struct session *s, const char *url);
+
+/* --churn: move every session along READY -> DRAINING -> LOGGING_OUT -> LOGGED_OUT -> login. */
+static void churn_tick(uint64_t now)
+{
+	for (int i = 0; i < g_n_sess; i++) {
+		struct session *s = &g_sess[i];
+
+		switch (s->state) {
+		case SS_READY:
+			if (now >= s->t_churn) {
+				s->state = SS_DRAINING;
+				s->t_state = now;
+			}
+			break;
+		case SS_DRAINING:
+			if (s->inflight && now - s->t_state > CHURN_STUCK_NS) {
+				fprintf(stderr,
+					"targetd-bench: session %d: %d commands stuck before "
+					"logout\n",
+					s->idx, s->inflight);
+				g_errors_total++;
+				s->state = SS_LOGGED_OUT; /* teardown cancels them: errors */
+				s->t_state = now;
+			} else if (!s->inflight) {
+				/* RFC 7143 11.14.1: reason 0, close the session */
+				if (iscsi_logout_async(s->iscsi, logout_cb, s)) {
+					g_ch.logout_errors++;
+					s->state = SS_LOGGED_OUT;
+				} else {
+					s->state = SS_LOGGING_OUT;
+				}
+				s->t_state = now;
+			}
+			break;
+		case SS_LOGGING_OUT:
+			if (now - s->t_state > CHURN_STUCK_NS) {
+				g_ch.logout_errors++;
+				s->state = SS_LOGGED_OUT;
+				s->t_state = now;
+			}
+			break;
+		case SS_LOGGED_OUT:
+			if (now < s->t_state)
+				break;
+			session_teardown(s);
+			s->relogin = true;
+			if (session_open(s, s->url_str)) {
+				g_ch.relogin_errors++;
+				session_teardown(s);
+				s->state = SS_LOGGED_OUT;
+				s->t_state = now + RELOGIN_RETRY_NS;
+			}
+			break;
+		case SS_CONNECTING:
+		case SS_CAPACITY:
+		case SS_DEAD:
+			break;
+		}
+	}
+}
+
+/* --rate: hand out the tokens earned since the last call to the waiting slots, in order. */
+static void rate_pump(uint64_t now)
+{
+	double burst = g_o.rate / 100 > 1 ? g_o.rate / 100 : 1; /* 10 ms worth */
+
+	g_credit += (double)(now - g_rate_t) * 1e-9 * g_o.rate;
+	g_rate_t = now;
+	if (g_credit > burst)
+		g_credit = burst;
+	while (g_q_len && g_credit >= 1) {
+		struct slot *sl = g_q[g_q_head];
+
+		g_q_head = (g_q_head + 1) % g_q_cap;
+		g_q_len--;
+		sl->queued = false;
+		if (g_stopping || sl->s->state != SS_READY || sl->busy)
+			continue; /* re-queued when its session is READY again */
+		g_credit -= 1;
+		if (submit(sl))
+			sl->s->state = SS_DEAD;
+	}
+}
+
+static int count_state(enum sess_state st);
+
+static void progress(uint64_t now, uint64_t t0)
+{
+	fprintf(stderr,
+		"targetd-bench: progress t=%.0fs ios=%" PRIu64 " errors=%" PRIu64
+		" verify_errors=%" PRIu64 " logouts=%" PRIu64 " logins=%" PRIu64
+		" relogin_errors=%" PRIu64 " logout_errors=%" PRIu64 " drops=%" PRIu64
+		" ready=%d\n",
+		(double)(now - t0) / 1e9, g_st.rd.count + g_st.wr.count, g_st.errors,
+		g_st.verify_errors, g_ch.logouts, g_ch.logins, g_ch.relogin_errors,
+		g_ch.logout_errors, g_ch.drops, count_state(SS_READY));
 }
 
 static int count_state(enum sess_state st)
@@ -530,6 +808,12 @@ static int setup_lus(void)
 
 static int setup_slots(void)
 {
+	if (g_o.rate > 0) {
+		g_q_cap = (size_t)g_n_sess * (size_t)g_o.qd;
+		g_q = calloc(g_q_cap, sizeof(*g_q));
+		if (!g_q)
+			return -ENOMEM;
+	}
 	for (int i = 0; i < g_n_sess; i++) {
 		struct session *s = &g_sess[i];
 
@@ -587,6 +871,11 @@ static void report(double elapsed, uint64_t cpu_ticks, bool have_cpu, double sel
 		       g_st.verify_errors, g_o.verify ? "true" : "false", cpu_us,
 		       have_cpu ? (double)cpu_ticks * 100.0 / (double)hz / elapsed : -1.0,
 		       self_cpu_pct);
+		printf(",\"rate\":%.0f,\"churn_s\":%.1f,\"logouts\":%" PRIu64 ",\"logins\":%" PRIu64
+		       ",\"relogin_errors\":%" PRIu64 ",\"logout_errors\":%" PRIu64
+		       ",\"drops\":%" PRIu64,
+		       g_o.rate, g_o.churn_s, g_ch.logouts, g_ch.logins, g_ch.relogin_errors,
+		       g_ch.logout_errors, g_ch.drops);
 		for (int i = 0; i < 3; i++)
 			printf(",\"%s\":{\"ios\":%" PRIu64
 			       ",\"lat_us\":{\"mean\":%.1f,\"p50\":%.1f,"
@@ -614,16 +903,35 @@ static void report(double elapsed, uint64_t cpu_ticks, bool have_cpu, double sel
 		       (double)bench_hist_pct(h, 50.0) / 1e3, (double)bench_hist_pct(h, 99.0) / 1e3,
 		       (double)bench_hist_pct(h, 99.9) / 1e3, (double)h->max / 1e3);
 	}
+	if (g_o.churn_s > 0)
+		printf("  churn: logouts=%" PRIu64 " logins=%" PRIu64 " relogin_errors=%" PRIu64
+		       " logout_errors=%" PRIu64 " drops=%" PRIu64 "\n",
+		       g_ch.logouts, g_ch.logins, g_ch.relogin_errors, g_ch.logout_errors,
+		       g_ch.drops);
 	if (have_cpu)
 		printf("  target cpu: %.2f us/io (%.1f%% of a core)\n", cpu_us,
 		       (double)cpu_ticks * 100.0 / (double)hz / elapsed);
 	printf("  bench cpu: %.1f%% of a core\n", self_cpu_pct);
 }
 
+/* One socket per session: lift the soft RLIMIT_NOFILE towards the hard one if needed. */
+static void raise_fd_limit(rlim_t need)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < need)
+		fprintf(stderr,
+			"targetd-bench: RLIMIT_NOFILE %lu is below the %lu sockets needed\n",
+			(unsigned long)rl.rlim_cur, (unsigned long)need);
+}
+
 int main(int argc, char **argv)
 {
 	struct pollfd *pfd;
-	uint64_t t0, t_measure, t_end, cpu0 = 0, cpu1 = 0, self0 = 0, self1;
+	uint64_t t0, t_measure, t_end, t_progress, cpu0 = 0, cpu1 = 0, self0 = 0, self1;
 	double elapsed;
 	bool have_cpu = false;
 	int rc, n_sess;
@@ -636,6 +944,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	n_sess = g_o.n_urls * g_o.sessions;
+	raise_fd_limit((rlim_t)n_sess + 64);
 	g_sess = calloc((size_t)n_sess, sizeof(*g_sess));
 	g_lus = calloc((size_t)n_sess, sizeof(*g_lus));
 	pfd = calloc((size_t)n_sess, sizeof(*pfd));
@@ -668,12 +977,20 @@ int main(int argc, char **argv)
 	if (setup_lus() || setup_slots())
 		return 1;
 
-	for (int i = 0; i < g_n_sess; i++)
-		for (int q = 0; q < g_o.qd; q++)
-			if (submit(&g_sess[i].slots[q]))
+	g_rate_t = now_ns();
+	for (int i = 0; i < g_n_sess; i++) {
+		if (g_o.churn_s > 0) /* spread the first logouts over the first interval */
+			g_sess[i].t_churn = g_rate_t + churn_interval(&g_sess[i]);
+		for (int q = 0; q < g_o.qd; q++) {
+			if (g_o.rate > 0)
+				slot_idle(&g_sess[i].slots[q]);
+			else if (submit(&g_sess[i].slots[q]))
 				return 1;
+		}
+	}
 
 	t0 = now_ns();
+	t_progress = t0;
 	t_measure = t0 + (uint64_t)(g_o.ramp_s * 1e9);
 	t_end = t_measure + (uint64_t)(g_o.time_s * 1e9);
 	if (!g_o.ramp_s) {
@@ -684,7 +1001,8 @@ int main(int argc, char **argv)
 	}
 	for (;;) {
 		uint64_t now = now_ns();
-		int live = count_state(SS_READY);
+		int live = g_n_sess - count_state(SS_DEAD);
+		int timeout;
 
 		if (!g_measuring && now >= t_measure) {
 			g_measuring = true;
@@ -695,7 +1013,26 @@ int main(int argc, char **argv)
 		if (now >= t_end || !live ||
 		    (g_o.ios && g_submitted >= g_o.ios && !inflight_total()))
 			break;
-		if (poll_once(pfd, (int)((t_end - now) / 1000000 + 1)))
+		if (g_o.churn_s > 0)
+			churn_tick(now);
+		if (g_o.rate > 0)
+			rate_pump(now);
+		if (g_o.progress_s > 0 && now - t_progress >= (uint64_t)(g_o.progress_s * 1e9)) {
+			t_progress = now;
+			progress(now, t0);
+		}
+		timeout = (int)((t_end - now) / 1000000 + 1);
+		if (g_o.churn_s > 0 && timeout > 100)
+			timeout = 100;
+		if (g_o.progress_s > 0 && timeout > 1000)
+			timeout = 1000;
+		if (g_o.rate > 0 && g_q_len) {
+			int wait = g_credit >= 1 ? 0 : (int)((1 - g_credit) * 1e3 / g_o.rate) + 1;
+
+			if (timeout > wait)
+				timeout = wait;
+		}
+		if (poll_once(pfd, timeout))
 			return 1;
 	}
 	t_end = now_ns();
@@ -727,10 +1064,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < g_n_sess; i++) {
 		struct session *s = &g_sess[i];
 
-		if (s->state != SS_DEAD)
+		if (s->state == SS_READY || s->state == SS_DRAINING)
 			iscsi_logout_sync(s->iscsi);
-		iscsi_destroy_url(s->url);
-		iscsi_destroy_context(s->iscsi);
+		s->state = SS_DEAD; /* callbacks run by the teardown change nothing */
+		session_teardown(s);
 		if (s->slots)
 			for (int q = 0; q < g_o.qd; q++)
 				free(s->slots[q].buf);
@@ -741,6 +1078,7 @@ int main(int argc, char **argv)
 		free(g_lus[i].busy);
 	}
 	free(g_lus);
+	free(g_q);
 	free(g_sess);
 	free(pfd);
 	return rc;
