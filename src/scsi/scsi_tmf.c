@@ -143,18 +143,25 @@ void scsi_tmf_submit(struct scsi_tmf_req *req)
 			return;
 		}
 		if (req->fn == SCSI_TMF_LUN_RESET) {
-			/* SAM-5 6.3.3: logical unit reset -> BUS DEVICE
-			 * RESET FUNCTION OCCURRED for the other nexuses;
+			/* SAM-5 6.3.3 logical unit reset: a unit attention
+			 * BUS DEVICE RESET FUNCTION OCCURRED "for the
+			 * initiator port associated with every I_T nexus" of
+			 * the LU -- the one that sent the reset included (as
+			 * LIO's core_tmr_lun_reset -> target_dev_ua_allocate;
+			 * libiscsi MultipathIO.Reset checks every path).
 			 * SPC-2 5.5.1: it releases SPC-2 reservations (not
 			 * persistent ones, SPC-4 5.13.1) */
-			scsi_ua_broadcast(core, lu, req->nexus, SR_UA_LU_RESET);
+			scsi_ua_broadcast(core, lu, NULL, SR_UA_LU_RESET);
 			scsi_spc2_release_lu(lu, NULL);
 		}
 		break;
 	case SCSI_TMF_TARGET_WARM_RESET:
 	case SCSI_TMF_TARGET_COLD_RESET:
-		/* SAM-5 6.3.2 hard reset: every LU of the target, UA SCSI BUS
-		 * RESET OCCURRED for the other nexuses */
+		/* RFC 7143 11.5.1: TARGET WARM/COLD RESET is SAM's target
+		 * reset, a hard reset (SAM-5 6.3.2) of every LU of the target.
+		 * Like the logical unit reset (6.3.3), a hard reset
+		 * establishes its unit attention (SCSI BUS RESET OCCURRED)
+		 * for every I_T nexus, the requester's included. */
 		for (unsigned i = 0; i < tgt->nluns; i++) {
 			struct scsi_lu *l = tgt->luns[i].lu;
 			bool seen = false;
@@ -163,12 +170,14 @@ void scsi_tmf_submit(struct scsi_tmf_req *req)
 			if (seen)
 				continue;
 			n += abort_on_lu(req, NULL, l);
-			scsi_ua_broadcast(core, l, req->nexus, SR_UA_BUS_RESET);
+			scsi_ua_broadcast(core, l, NULL, SR_UA_BUS_RESET);
 			scsi_spc2_release_lu(l, NULL);
 		}
 		break;
 	case SCSI_TMF_I_T_NEXUS_RESET:
-		/* SAM-5 6.3.4: I_T nexus loss for this nexus only */
+		/* SAM-5 6.3.4: I_T nexus loss for this nexus only: its unit
+		 * attention (I_T NEXUS LOSS OCCURRED) is established for
+		 * that one nexus, the other nexuses see no reset */
 		for (struct scsi_lu *l = core->lus; l; l = l->next) {
 			n += abort_on_lu(req, NULL, l);
 			scsi_spc2_release_lu(l, req->nexus);

@@ -855,12 +855,14 @@ static void sam5_6_3_3_lun_reset_releases_spc2_not_persistent(void **state)
 	assert_int_equal(do_write(p, p->nx[B]), CONFLICT);
 	tmf_run(p, p->nx[B], SCSI_TMF_LUN_RESET);
 	assert_ua(p, p->nx[A], 0x29, 0x03);
+	assert_ua(p, p->nx[B], 0x29, 0x03); /* SAM-5 6.3.3: the requester too */
 	assert_int_equal(do_write(p, p->nx[B]), GOOD);
 	/* now a persistent one */
 	assert_int_equal(prout(p, p->nx[A], PR_OUT_REGISTER, 0, 0, 0xaa, 0), GOOD);
 	assert_int_equal(prout(p, p->nx[A], PR_OUT_RESERVE, PR_TYPE_WR_EX, 0xaa, 0, 0), GOOD);
 	tmf_run(p, p->nx[B], SCSI_TMF_LUN_RESET);
 	assert_ua(p, p->nx[A], 0x29, 0x03);
+	assert_ua(p, p->nx[B], 0x29, 0x03); /* SAM-5 6.3.3: the requester too */
 	assert_int_equal(do_write(p, p->nx[B]), CONFLICT);
 	/* I_T NEXUS RESET of the SPC-2 holder releases it too (SAM-5 6.3.4) */
 	assert_int_equal(prout(p, p->nx[A], PR_OUT_CLEAR, 0, 0xaa, 0, 0), GOOD);

@@ -332,8 +332,11 @@ static void sbc4_4_11_sanitize_survives_abort_and_lun_reset(void **state)
 	assert_int_equal(m1.resp, SCSI_TMF_COMPLETE);
 	assert_int_equal(m2.resp, SCSI_TMF_COMPLETE);
 	cmd_fini(&s);
-	/* the LUN RESET's unit attention goes to other nexuses; this one sees
-	 * the operation still running */
+	/* the LUN RESET's unit attention (SAM-5 6.3.3: every nexus, this one
+	 * too), then the operation still running */
+	cmd_run(&c, &f, tur, 6, 0, 0);
+	assert_sense(&c, 0x06, 0x29, 0x03);
+	cmd_fini(&c);
 	cmd_run(&c, &f, tur, 6, 0, 0);
 	assert_sense(&c, 0x02, 0x04, 0x1b);
 	cmd_fini(&c);

@@ -214,7 +214,7 @@ static void sam5_7_2_abort_task_unknown_lun(void **state)
 	assert_int_equal(m.resp, SCSI_TMF_NO_LUN);
 }
 
-static void sam5_7_7_lun_reset_aborts_and_sets_ua_for_others(void **state)
+static void sam5_6_3_3_lun_reset_aborts_and_sets_ua_for_every_nexus(void **state)
 {
 	struct fx *f = *state;
 	struct scsi_nexus *nx2 = second_nexus(f);
@@ -230,8 +230,12 @@ static void sam5_7_7_lun_reset_aborts_and_sets_ua_for_others(void **state)
 	assert_int_equal(m.resp, SCSI_TMF_COMPLETE);
 	cmd_fini(&a);
 	cmd_fini(&b);
-	/* SAM-5 6.3.3: 29/03 for the other nexus, nothing for the requester */
+	/* SAM-5 6.3.3: 29/03 for every I_T nexus, the requester's included */
 	run_tur(f, nx2, &c);
+	assert_sense(&c, 0x06, 0x29, 0x03);
+	run_tur(f, nx2, &c);
+	assert_good(&c);
+	run_tur(f, f->nx, &c);
 	assert_sense(&c, 0x06, 0x29, 0x03);
 	run_tur(f, f->nx, &c);
 	assert_good(&c);
@@ -288,8 +292,13 @@ static void sam5_6_3_2_target_warm_reset_ua(void **state)
 	tmf_submit(&m, f, f->nx, SCSI_TMF_TARGET_WARM_RESET, 0);
 	fx_run(f);
 	assert_int_equal(m.resp, SCSI_TMF_COMPLETE);
+	/* SAM-5 6.3.2: every I_T nexus, the requester's included */
 	run_tur(f, nx2, &c);
 	assert_sense(&c, 0x06, 0x29, 0x02);
+	run_tur(f, f->nx, &c);
+	assert_sense(&c, 0x06, 0x29, 0x02);
+	run_tur(f, f->nx, &c);
+	assert_good(&c);
 	scsi_nexus_put(nx2);
 }
 
@@ -476,7 +485,7 @@ int main(void)
 	    T(sam5_7_1_tmf_response_after_all_aborted_tasks),
 	    T(sam5_7_2_abort_task_unknown_tag),
 	    T(sam5_7_2_abort_task_unknown_lun),
-	    T(sam5_7_7_lun_reset_aborts_and_sets_ua_for_others),
+	    T(sam5_6_3_3_lun_reset_aborts_and_sets_ua_for_every_nexus),
 	    T(sam5_7_4_clear_task_set_commands_cleared_ua),
 	    T(sam5_7_3_abort_task_set_only_own_nexus),
 	    T(sam5_6_3_2_target_warm_reset_ua),
