@@ -111,8 +111,8 @@ enum scsi_reason scsi_sbc_write_atomic(struct scsi_task *t)
 	/* the dispatcher refuses the opcode on such an LU; kept for safety */
 	if (!l.max)
 		return SR_INVALID_OPCODE;
-	if (lu->read_only)
-		return SR_WRITE_PROTECTED;
+	if (scsi_lu_wp(lu))
+		return scsi_lu_wp(lu);
 	/* SBC-4 4.22: WRPROTECT other than 000b needs protection information */
 	if (c[1] & 0xe0)
 		return scsi_bad_cdb(t, 1, 7);

@@ -67,8 +67,8 @@ enum scsi_reason scsi_sbc_caw(struct scsi_task *t)
 	/* SBC-4 4.22: no protection information */
 	if (c[1] & 0xe0)
 		return scsi_bad_cdb(t, 1, 7);
-	if (lu->read_only)
-		return SR_WRITE_PROTECTED;
+	if (scsi_lu_wp(lu))
+		return scsi_lu_wp(lu);
 	/* SBC-4 5.3: NUMBER OF LOGICAL BLOCKS above MAXIMUM COMPARE AND WRITE
 	 * LENGTH (VPD B0h) is an invalid field */
 	if (nblk > SCSI_CAW_MAX_BLOCKS)
@@ -134,8 +134,8 @@ enum scsi_reason scsi_sbc_orwrite(struct scsi_task *t)
 	/* SBC-4 4.22: ORPROTECT other than 000b needs protection information */
 	if (c[1] & 0xe0)
 		return scsi_bad_cdb(t, 1, 7);
-	if (lu->read_only)
-		return SR_WRITE_PROTECTED;
+	if (scsi_lu_wp(lu))
+		return scsi_lu_wp(lu);
 	if (!scsi_blk_in_range(lu, lba, nblk))
 		return SR_LBA_OUT_OF_RANGE;
 	if (len > SCSI_XFER_MAX)

@@ -2,7 +2,7 @@
 /*
  * MODE SENSE(6)/(10) (SPC-4 6.11, 6.12) with the caching (SBC-4 6.5.5) and
  * control (SPC-4 7.5.8) mode pages and 3Fh (all pages). MODE SELECT
- * (scsi_modesel.c) can change WCE and D_SENSE, reported as changeable;
+ * (scsi_modesel.c) can change WCE, D_SENSE and SWP, reported as changeable;
  * saved values do not exist (SAVING PARAMETERS NOT SUPPORTED).
  */
 #include <string.h>
@@ -37,6 +37,7 @@ static size_t page_control(const struct scsi_lu *lu, int pc, uint8_t *p)
 	p[1] = 0x0a;
 	if (pc == PC_CHANGEABLE) {
 		p[2] = 0x04; /* D_SENSE is changeable (scsi_modesel.c) */
+		p[4] = 0x08; /* SWP likewise */
 		return 12;
 	}
 	/* TST=000b (one task set shared by all I_T nexuses), D_SENSE
@@ -44,7 +45,9 @@ static size_t page_control(const struct scsi_lu *lu, int pc, uint8_t *p)
 	p[2] = pc == PC_CURRENT && lu->d_sense ? 0x04 : 0x00;
 	/* QUEUE ALGORITHM MODIFIER=1 (unrestricted reordering), QERR=00b */
 	p[3] = 0x10;
-	/* TAS=0: aborted tasks of other nexuses get no TASK ABORTED status */
+	/* TAS=0: aborted tasks of other nexuses get no TASK ABORTED status;
+	 * SWP (software write protect, default 0, volatile) */
+	p[4] = pc == PC_CURRENT && lu->swp ? 0x08 : 0x00;
 	put_be16(p + 8, 0xffff); /* BUSY TIMEOUT PERIOD: unlimited */
 	return 12;
 }
@@ -109,8 +112,9 @@ enum scsi_reason scsi_spc_mode_sense(struct scsi_task *t)
 	default:
 		return scsi_bad_cdb(t, 2, 5);
 	}
-	/* SBC-4 6.5.1 device-specific parameter: WP, DPOFUA */
-	uint8_t dsp = (uint8_t)((lu->read_only ? 0x80 : 0) | 0x10);
+	/* SBC-4 6.5.1 device-specific parameter: WP (the LU is write
+	 * protected: read-only or SWP set, SBC-4 4.x), DPOFUA */
+	uint8_t dsp = (uint8_t)((scsi_lu_wp(lu) ? 0x80 : 0) | 0x10);
 	if (ten) {
 		put_be16(b, (uint16_t)(n - 2));
 		b[3] = dsp;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * MODE SELECT(6)/(10) (SPC-4 6.9, 6.10). The changeable parameters are WCE
- * in the caching mode page (SBC-4 6.5.5) and D_SENSE in the control mode
- * page (SPC-4 7.5.8); MODE SENSE reports exactly those as changeable (page
+ * in the caching mode page (SBC-4 6.5.5) and D_SENSE and SWP in the control
+ * mode page (SPC-4 7.5.8); MODE SENSE reports exactly those as changeable (page
  * control 01b). Every other field must equal its current value. The whole
  * parameter list is checked before anything changes; a change establishes
  * MODE PARAMETERS CHANGED for the other I_T nexuses (SPC-4 6.9.1, SAM-5
@@ -40,7 +40,7 @@ enum scsi_reason scsi_spc_mode_select(struct scsi_task *t)
 	bool ten = t->cdb[0] == 0x55;
 	uint32_t plen = ten ? get_be16(t->cdb + 7) : t->cdb[4];
 	size_t hl = ten ? 8 : 4;
-	bool wce = lu->write_cache, dsense = lu->d_sense;
+	bool wce = lu->write_cache, dsense = lu->d_sense, swp = lu->swp;
 
 	t->xfer_len = plen;
 	/* SPC-4 6.9.1: SP=1 asks to save pages; none are saveable */
@@ -96,16 +96,23 @@ enum scsi_reason scsi_spc_mode_select(struct scsi_task *t)
 		/* PS (bit 7 of byte 0) is reserved in MODE SELECT: ignored */
 		if (page == 0x08)
 			wce = p[off + 2] & 0x04;
-		else if (page == 0x0a)
+		else if (page == 0x0a) {
 			dsense = p[off + 2] & 0x04;
+			/* SPC-4 7.5.8 SWP: software write protect of the
+			 * whole LU (SBC-4 4.x write protection); commands
+			 * already running finish, later writes get DATA
+			 * PROTECT. Volatile: not saved, 0 after a restart */
+			swp = p[off + 4] & 0x08;
+		}
 		off += n;
 	}
-	if (wce == lu->write_cache && dsense == lu->d_sense)
+	if (wce == lu->write_cache && dsense == lu->d_sense && swp == lu->swp)
 		return SR_OK;
 	lu->write_cache = wce;
 	lu->d_sense = dsense;
-	log_info(SCSI_LOG, "lu %s: mode select by %s: WCE=%d D_SENSE=%d", lu->serial,
-		 t->nexus->initiator, wce, dsense);
+	lu->swp = swp;
+	log_info(SCSI_LOG, "lu %s: mode select by %s: WCE=%d D_SENSE=%d SWP=%d", lu->serial,
+		 t->nexus->initiator, wce, dsense, swp);
 	/* SPC-4 6.9.1: other I_T nexuses get MODE PARAMETERS CHANGED */
 	scsi_ua_broadcast(lu->core, lu, t->nexus, SR_UA_MODE_CHANGED);
 	return SR_OK;

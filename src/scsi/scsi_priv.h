@@ -100,6 +100,12 @@ struct scsi_lu {
 	bool write_cache; /* caching mode page WCE, current value */
 	bool write_cache_default; /* its default (configuration) */
 	bool d_sense; /* control mode page D_SENSE (SPC-4 7.5.8) */
+	/* control mode page SWP (SPC-4 7.5.8), set by MODE SELECT; volatile:
+	 * 0 at every start (no saved pages) */
+	bool swp;
+	/* stopped by START STOP UNIT START=0 (SBC-4 5.25, 4.20 stopped power
+	 * condition): medium access answers 02/04/02 until START=1; volatile */
+	bool stopped;
 	struct scsi_task *tasks; /* the task set (SAM-5 4.6.1), TST=000b: one for all nexuses */
 	/* SAM-5 8.6 task attributes: tasks in the enabled state, and the
 	 * dormant ones waiting (FIFO) behind an ORDERED task */
@@ -329,6 +335,24 @@ enum scsi_reason scsi_spc2_release(struct scsi_task *t);
 /* LUN reset, hard reset, I_T nexus loss release SPC-2 reservations
  * (SPC-2 5.5.1); nx == NULL: whatever nexus holds it. */
 void scsi_spc2_release_lu(struct scsi_lu *lu, struct scsi_nexus *nx);
+
+/* SBC-4 4.x write protection: SR_OK if lu may be written; else DATA PROTECT
+ * with WRITE PROTECTED for a read-only LU (configuration or backend) and
+ * LOGICAL UNIT SOFTWARE WRITE PROTECTED while SWP is set (software write
+ * protect, SPC-4 7.5.8). Every write-class command asks this. */
+static inline enum scsi_reason scsi_lu_wp(const struct scsi_lu *lu)
+{
+	if (lu->read_only)
+		return SR_WRITE_PROTECTED;
+	return lu->swp ? SR_SW_WRITE_PROTECTED : SR_OK;
+}
+
+/* SBC-4 4.20 / 5.25: in the stopped power condition, commands that access
+ * the medium (TEST UNIT READY reports its readiness) answer NOT READY /
+ * INITIALIZING COMMAND REQUIRED (scsi_spc.c). SR_OK otherwise. */
+enum scsi_reason scsi_lu_stopped_check(const struct scsi_lu *lu, const struct scsi_cmd *c);
+/* Flushes the LU's backend for the task, then completes it (scsi_sbc.c). */
+enum scsi_reason scsi_sbc_flush(struct scsi_task *t);
 
 /* ---- handlers ------------------------------------------------------------ */
 enum scsi_reason scsi_spc_inquiry(struct scsi_task *t);

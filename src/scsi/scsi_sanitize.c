@@ -213,8 +213,8 @@ enum scsi_reason scsi_sbc_sanitize(struct scsi_task *t)
 	struct scsi_sanitize *s;
 
 	t->xfer_len = plen;
-	if (lu->read_only)
-		return SR_WRITE_PROTECTED;
+	if (scsi_lu_wp(lu))
+		return scsi_lu_wp(lu);
 	if (sa == SAN_EXIT_FAILURE_MODE) {
 		/* SBC-4 5.30.3.4: no parameter list */
 		if (plen)

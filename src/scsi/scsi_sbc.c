@@ -128,8 +128,8 @@ enum scsi_reason scsi_sbc_rw(struct scsi_task *t)
 	uint64_t bytes = (uint64_t)nblk * lu->block_size;
 	t->xfer_len = bytes > 0xffffffffull ? 0xffffffffu : (uint32_t)bytes;
 	/* SBC-4 4.5: writes to a write-protected LU fail with DATA PROTECT */
-	if (write && lu->read_only)
-		return SR_WRITE_PROTECTED;
+	if (write && scsi_lu_wp(lu))
+		return scsi_lu_wp(lu);
 	/* overflow-safe range check; a zero-length transfer at LBA == capacity
 	 * is in range (nothing is transferred, SBC-4 5.x TRANSFER LENGTH 0) */
 	if (lba > lu->nblocks || lu->nblocks - lba < nblk)
@@ -160,6 +160,11 @@ enum scsi_reason scsi_sbc_rw(struct scsi_task *t)
 	/* write_cache=false: every write is written through */
 	uint32_t flags = (fua || !lu->write_cache) ? BDEV_IO_FUA : 0;
 	return submit_io(t, BDEV_OP_WRITE, lba * lu->block_size, n, flags);
+}
+
+enum scsi_reason scsi_sbc_flush(struct scsi_task *t)
+{
+	return submit_io(t, BDEV_OP_FLUSH, 0, 0, 0);
 }
 
 enum scsi_reason scsi_sbc_sync_cache(struct scsi_task *t)

@@ -100,8 +100,8 @@ enum scsi_reason scsi_sbc_write_same(struct scsi_task *t)
 	if (c[1] & 0xe0)
 		return scsi_bad_cdb(t, 1, 7);
 	/* ANCHOR is rejected by the usage mask (ANC_SUP=0 in VPD B2h) */
-	if (lu->read_only)
-		return SR_WRITE_PROTECTED;
+	if (scsi_lu_wp(lu))
+		return scsi_lu_wp(lu);
 	/* SBC-4 6.6.4: WSNZ=1, so NUMBER OF LOGICAL BLOCKS 0 is invalid;
 	 * above MAXIMUM WRITE SAME LENGTH likewise */
 	if (nblk == 0 || nblk > SCSI_WS_MAX_BLOCKS)
@@ -196,8 +196,10 @@ enum scsi_reason scsi_sbc_unmap(struct scsi_task *t)
 	/* SBC-4 5.30.1: ANCHOR=1 with ANC_SUP=0 is rejected by the usage
 	 * mask. An LU without logical block provisioning (LBPU=0 in VPD
 	 * B2h) does not support the command. */
+	if (scsi_lu_wp(lu))
+		return scsi_lu_wp(lu);
 	if (!scsi_blk_lbpme(lu))
-		return lu->read_only ? SR_WRITE_PROTECTED : SR_INVALID_OPCODE;
+		return SR_INVALID_OPCODE;
 	/* SBC-4 5.30.1: PARAMETER LIST LENGTH 0 is not an error */
 	if (plen == 0)
 		return SR_OK;

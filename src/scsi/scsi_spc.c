@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * SPC-4 primary commands: INQUIRY (6.6), REPORT LUNS (6.33), TEST UNIT READY
- * (6.47), REQUEST SENSE (6.39), START STOP UNIT (SBC-4 5.25).
+ * (6.47), REQUEST SENSE (6.39), START STOP UNIT (SBC-4 5.25) and the stopped
+ * state it sets.
  */
 #include <string.h>
 
@@ -132,19 +133,58 @@ enum scsi_reason scsi_spc_request_sense(struct scsi_task *t)
 		enum scsi_reason ua = scsi_ua_peek(t->nexus, tp->lu, true);
 		if (ua)
 			res.reason = ua;
+		else if (tp->lu->stopped)
+			/* SBC-4 4.20.2: the stopped power condition */
+			res.reason = SR_NOT_READY_INIT_REQUIRED;
 	}
 	n = scsi_sense_build(&res, desc, sense, sizeof(sense));
 	return scsi_data_in(t, sense, n, t->cdb[4]);
 }
 
+enum scsi_reason scsi_lu_stopped_check(const struct scsi_lu *lu, const struct scsi_cmd *c)
+{
+	/* SBC-4 4.20.2: in the stopped power condition the device server
+	 * terminates commands that need the medium with NOT READY, LOGICAL
+	 * UNIT NOT READY, INITIALIZING COMMAND REQUIRED: every read and write
+	 * class command (READ, WRITE, VERIFY, PRE-FETCH, GET LBA STATUS, WRITE
+	 * SAME, UNMAP, SYNCHRONIZE CACHE, SANITIZE, ...) and TEST UNIT READY
+	 * (SPC-4 6.47: it reports whether the medium is ready). INQUIRY,
+	 * REPORT LUNS, REQUEST SENSE, MODE SENSE/SELECT, READ CAPACITY,
+	 * persistent reservations and START STOP UNIT itself still run. */
+	if (!lu->stopped || !c || c->opcode == 0x1b)
+		return SR_OK;
+	if (c->pr_class == PR_CLASS_TUR || c->pr_class == PR_CLASS_READ ||
+	    c->pr_class == PR_CLASS_WRITE)
+		return SR_NOT_READY_INIT_REQUIRED;
+	return SR_OK;
+}
+
 enum scsi_reason scsi_spc_start_stop_unit(struct scsi_task *t)
 {
-	/* SBC-4 5.25: accepted. The LU has no stopped state to model (no
-	 * medium to spin down, nothing removable): START=0 does not make
-	 * media access fail afterwards, LOEJ has nothing to eject, and power
-	 * conditions are not implemented. With NO_FLUSH=0 the device would
-	 * flush its cache first; every completed write is already made
-	 * durable by SYNCHRONIZE CACHE or FUA, so there is nothing pending. */
-	(void)t;
+	struct scsi_lu *lu = scsi_tp(t)->lu;
+	const uint8_t *c = t->cdb;
+	uint8_t pc = c[4] >> 4;
+	bool no_flush = c[4] & 0x04, start = c[4] & 0x01;
+
+	/* SBC-4 5.25. POWER CONDITION 0h (START_VALID): START=1 makes the LU
+	 * active, START=0 stops it (stopped power condition, SBC-4 4.20):
+	 * medium access then answers 02/04/02 until a START=1 (or a restart
+	 * of the daemon: the state is not kept). 1h (ACTIVE) starts it too.
+	 * Other power conditions (idle, standby, their timers) are not
+	 * modelled and leave the state as it is; the START bit is ignored
+	 * with them (SBC-4 5.25). LOEJ: nothing is removable (RMB=0), so there
+	 * is nothing to load or eject. IMMED: completion after the flush
+	 * below either way. The state belongs to the LU, not the nexus. */
+	if (pc == 0x0 || pc == 0x1) {
+		bool stop = pc == 0x0 && !start;
+		if (stop != lu->stopped)
+			log_info(SCSI_LOG, "lu %s: %s by %s (START STOP UNIT)", lu->serial,
+				 stop ? "stopped" : "started", t->nexus->initiator);
+		lu->stopped = stop;
+		/* SBC-4 5.25: with NO_FLUSH=0 cached data is written to the
+		 * medium before the LU stops */
+		if (stop && !no_flush)
+			return scsi_sbc_flush(t);
+	}
 	return SR_OK;
 }

@@ -261,6 +261,10 @@ static enum scsi_reason dispatch(struct scsi_task *t)
 	r = scsi_sanitize_check(t, lu, c);
 	if (r)
 		return r;
+	/* SBC-4 4.20: stopped by START STOP UNIT */
+	r = scsi_lu_stopped_check(lu, c);
+	if (r)
+		return r;
 	/* SAM-5 8.9: ACA task attribute without an ACA condition (NACA is
 	 * not supported) */
 	if (t->attr == SCSI_TASK_ACA)

@@ -95,8 +95,8 @@ static enum scsi_reason parse(struct scsi_task *t, bool write, uint64_t *lba, ui
 	/* BYTCHK 10b is reserved; WRITE AND VERIFY supports 00b and 01b */
 	if (bytchk == 2 || (write && bytchk == BYTCHK_ONE))
 		return scsi_bad_cdb(t, 1, 2);
-	if (write && lu->read_only)
-		return SR_WRITE_PROTECTED;
+	if (write && scsi_lu_wp(lu))
+		return scsi_lu_wp(lu);
 	if (!scsi_blk_in_range(lu, *lba, *nblk))
 		return SR_LBA_OUT_OF_RANGE;
 	/* SBC-4 6.6.4: a transfer above MAXIMUM TRANSFER LENGTH */

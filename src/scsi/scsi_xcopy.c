@@ -261,8 +261,8 @@ enum scsi_reason scsi_spc_xcopy(struct scsi_task *t)
 		if (!scsi_blk_in_range(src, s->src_lba, s->nblk) ||
 		    !scsi_blk_in_range(dst, s->dst_lba, s->nblk))
 			return SR_COPY_ABORTED;
-		if (dst->read_only)
-			return SR_WRITE_PROTECTED;
+		if (scsi_lu_wp(dst))
+			return scsi_lu_wp(dst);
 		/* SPC-4 5.13.1: the source is read and the destination
 		 * written on behalf of this I_T nexus */
 		r = scsi_pr_access(t->nexus, src, &xc_read, t->cdb);
