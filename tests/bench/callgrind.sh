@@ -13,11 +13,12 @@ set -euo pipefail
 
 usage() {
 	echo "usage: $0 [--impl targetd|tgt] [--targetd PATH] [--bench PATH] [--n1 N] [--n2 N] [--out DIR]" >&2
+	echo "          [--lu mem:64M|PATH]   (targetd's LU; a file or device goes through libaio)" >&2
 	exit 2
 }
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-IMPL=targetd TARGETD='' BENCH='' N1=2000 N2=12000 OUT=''
+IMPL=targetd TARGETD='' BENCH='' N1=2000 N2=12000 OUT='' LU=mem:64M
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--impl) IMPL=$2; shift 2 ;;
@@ -26,6 +27,7 @@ while [ $# -gt 0 ]; do
 	--n1) N1=$2; shift 2 ;;
 	--n2) N2=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
+	--lu) LU=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
@@ -81,7 +83,7 @@ if [ "$IMPL" = tgt ]; then
 	URL=iscsi://127.0.0.1:$port/$IQN/1
 else
 	mkdir -p "$OUT/state"
-	"${VG[@]}" "$TARGETD" -f --listen 127.0.0.1:$port --export "$IQN=mem:64M" \
+	"${VG[@]}" "$TARGETD" -f --listen 127.0.0.1:$port --export "$IQN=$LU" \
 		--state-dir "$OUT/state" >"$OUT/target.log" 2>&1 &
 	PID=$!
 	wait_for 60 grep -q "ready, listening on" "$OUT/target.log" ||
@@ -103,7 +105,8 @@ measure() { # rw bs n
 	sleep 0.5
 	last_ir
 }
-printf '%s callgrind, N1=%s N2=%s (QD1, 1 session, memory/null LU)\n' "$IMPL" "$N1" "$N2"
+printf '%s callgrind, N1=%s N2=%s (QD1, 1 session, LU %s)\n' "$IMPL" "$N1" "$N2" \
+	"$([ "$IMPL" = tgt ] && echo null || echo "$LU")"
 printf '| workload | Ir per I/O |\n|---|---:|\n'
 for spec in "randread 4k" "randwrite 4k" "read 128k" "write 128k"; do
 	read -r rw bs <<<"$spec"

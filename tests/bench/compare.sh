@@ -7,8 +7,9 @@
 # the LUs (memory/null, a file on /var/tmp, a loop device through libaio), runs the matrix
 # interleaved A/B/A/B for --reps repetitions with targetd-bench, and prints a Markdown table
 # of medians and ratios A/B, plus reference lines: local fio (libaio, direct=1) on the same
-# loop device and iperf3 over loopback. Everything it starts is stopped on exit (by PID;
-# loop devices by the backing-file name this script created).
+# loop device, iperf3 over loopback and tcp-floor (a QD1-shaped TCP ping-pong). Everything
+# it starts is stopped on exit (by PID; loop devices by the backing-file name this script
+# created).
 #
 # Needs root (tgtd, losetup). See tests/bench/README.md.
 set -euo pipefail
@@ -26,7 +27,7 @@ usage: $0 [options]
   --size SIZE       LU size (default 1G)
   --tgt-file-oflags F  bsoflags for tgt's rdwr file LU: direct|none (default direct,
                     since targetd opens files O_DIRECT)
-  --no-ref          skip the fio / iperf3 reference lines
+  --no-ref          skip the fio / iperf3 / tcp-floor reference lines
   --quick           ~2 minutes: reps 1, time 3, LUs mem,loop, 1-session rows + one 4-session row
   --out DIR         keep raw results and logs here (default: a temp dir, removed)
   --report-from F   only print the table from a kept results.tsv (same --lus/--quick as the run)
@@ -334,6 +335,17 @@ if [ "$REF" = 1 ]; then
 				<<<"$j" >>"$REFS"
 		fi
 	fi
+	# The floor under QD1: the same message sizes as a 4 KiB READ / WRITE as a plain
+	# loopback ping-pong against an epoll server (tcp-floor.c; built next to the bench).
+	TCP_FLOOR=$(dirname "$BENCH")/tcp-floor
+	if [ -x "$TCP_FLOOR" ]; then
+		for mode in read write; do
+			log "tcp-floor $mode"
+			j=$("$TCP_FLOOR" --mode "$mode" --ios $((TIME * 10000)) --json) || continue
+			jq -r '["tcp-floor 4k-\(.mode)-qd1 (server cpu \(.server_cpu_us_per_rt) us/rt)",
+				.rtt_per_s, .mbps, .p50_us, .p99_us] | @tsv' <<<"$j" >>"$REFS"
+		done
+	fi
 fi
 
 fi
@@ -387,7 +399,7 @@ if [ -s "$REFS" ]; then
 	echo "| reference | IOPS | MB/s | p50 us | p99 us |"
 	echo "|---|---:|---:|---:|---:|"
 	while IFS=$'\t' read -r name iops mbps p50 p99; do
-		case $name in iperf3*) label=$name ;; *) label="fio libaio direct $name on loop" ;; esac
+		case $name in iperf3* | tcp-floor*) label=$name ;; *) label="fio libaio direct $name on loop" ;; esac
 		printf '| %s | %s | %s | %s | %s |\n' "$label" "$(fmt "$iops" %.0f)" "$(fmt "$mbps" %.1f)" \
 			"$(fmt "$p50" %.1f)" "$(fmt "$p99" %.1f)"
 	done <"$REFS"
