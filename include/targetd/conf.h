@@ -62,6 +62,9 @@ struct conf {
 	uint32_t max_recv_data_segment_length, first_burst_length, max_burst_length;
 	uint32_t nop_interval_ms, nop_timeout_ms, login_timeout_ms;
 	uint32_t max_connections, max_sessions_per_target;
+	/* Added (additive, issue 9): data buffers per connection (bytes), and
+	 * connections per source address (UINT32_MAX: off, "= 0" in the file). */
+	uint32_t max_conn_data_bytes, max_connections_per_address;
 	uint32_t max_registrants; /* PR registrants per LU, default 128 */
 	struct conf_portal *portals;
 	size_t n_portals;

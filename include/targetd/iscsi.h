@@ -33,7 +33,15 @@ struct iscsi_settings {
 	/* Resource limits. */
 	uint32_t max_connections; /* total; default 1024 */
 	uint32_t max_sessions_per_target; /* default 256 */
+	/* Added (additive, issue 9). Both are read when a command or connection
+	 * arrives, so iscsi_server_set_settings() applies them at once. */
+	uint32_t max_conn_data_bytes; /* data buffers (WRITE and READ) held by the
+				       * commands of one connection; default 64 MiB */
+	uint32_t max_connections_per_address; /* per source IP address; default 64;
+					       * ISCSI_LIMIT_OFF: no limit */
 };
+
+#define ISCSI_LIMIT_OFF UINT32_MAX
 
 /* Fills every 0 field of s with the default. */
 void iscsi_settings_defaults(struct iscsi_settings *s);

@@ -98,6 +98,32 @@ static void k_count(struct conf_state *st, const char *key, const char *val)
 		ERR(st, "%s must be a number from %u to %u, got '%s'", key, min, max, val);
 }
 
+/* issue 9: data buffers held by one connection's commands. At least 1 MiB (a
+ * command is admitted anyway while its connection holds none, so an 8 MiB
+ * transfer still runs); at most 4095 MiB (32 bits). */
+static void k_conn_data(struct conf_state *st, const char *key, const char *val)
+{
+	(void)key;
+	if (conf_parse_bytes(val, 1u << 20, 4095u << 20, &st->c->max_conn_data_bytes))
+		ERR(st, "max_conn_data_bytes must be 1M to 4095M bytes, got '%s'", val);
+}
+
+/* issue 9: connections per source address; 0 turns the limit off. */
+static void k_per_address(struct conf_state *st, const char *key, const char *val)
+{
+	uint32_t v;
+
+	(void)key;
+	if (conf_parse_u32(val, 0, 1048576, &v)) {
+		ERR(st,
+		    "max_connections_per_address must be a number from 0 (off) to 1048576, "
+		    "got '%s'",
+		    val);
+		return;
+	}
+	st->c->max_connections_per_address = v ? v : UINT32_MAX;
+}
+
 static void k_duration(struct conf_state *st, const char *key, const char *val)
 {
 	/* 0 would mean "built-in default" to the iscsi module, so it is refused
@@ -136,6 +162,8 @@ static const struct key global_keys[] = {
     {"discovery_mutual_user", false, conf_k_chap},
     {"discovery_mutual_secret", false, conf_k_chap},
     {"discovery_mutual_secret_file", false, conf_k_chap},
+    {"max_connections_per_address", false, k_per_address},
+    {"max_conn_data_bytes", false, k_conn_data},
     {NULL, false, NULL},
 };
 

@@ -29,7 +29,9 @@
  *        group end;
  *      - portals: removed ones stop listening (connections accepted through
  *        them continue); tpgt/advertise of kept ones are updated;
- *      - [global] iSCSI settings apply to new logins; log_level = debug
+ *      - [global] iSCSI settings apply to new logins (max_conn_data_bytes
+ *        to new commands, max_connections_per_address to new connections,
+ *        issue 9); log_level = debug
  *        at once; state_dir and max_registrants need a restart (warning).
  */
 #include <errno.h>
@@ -178,7 +180,9 @@ static bool settings_eq(const struct iscsi_settings *a, const struct iscsi_setti
 	    a->nop_interval_ms == b->nop_interval_ms && a->nop_timeout_ms == b->nop_timeout_ms &&
 	    a->login_timeout_ms == b->login_timeout_ms &&
 	    a->max_connections == b->max_connections &&
-	    a->max_sessions_per_target == b->max_sessions_per_target;
+	    a->max_sessions_per_target == b->max_sessions_per_target &&
+	    a->max_conn_data_bytes == b->max_conn_data_bytes &&
+	    a->max_connections_per_address == b->max_connections_per_address;
 }
 
 static bool has_tpgt(const struct conf_target *ct, uint16_t tpgt)
@@ -624,7 +628,9 @@ static void apply(struct daemon *d, const struct conf *nc, struct prep *p,
 	if (!settings_eq(&os, &s)) {
 		iscsi_server_set_settings(d->srv, &s);
 		change(rep,
-		       "iSCSI settings changed: they apply to sessions that log in from now on");
+		       "iSCSI settings changed: they apply to sessions that log in from now "
+		       "on (max_conn_data_bytes to new commands, max_connections_per_address "
+		       "to new connections)");
 	}
 }
 

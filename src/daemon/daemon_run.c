@@ -163,6 +163,8 @@ void daemon_iscsi_settings(const struct conf *c, struct iscsi_settings *s)
 	    .login_timeout_ms = c->login_timeout_ms,
 	    .max_connections = c->max_connections,
 	    .max_sessions_per_target = c->max_sessions_per_target,
+	    .max_conn_data_bytes = c->max_conn_data_bytes,
+	    .max_connections_per_address = c->max_connections_per_address,
 	};
 	iscsi_settings_defaults(s);
 }

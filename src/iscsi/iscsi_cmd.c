@@ -12,6 +12,7 @@
 #include "targetd/util.h"
 
 static struct util_ratelimit cmd_rl = UTIL_RATELIMIT_INIT(5000, 10);
+static struct util_ratelimit tsf_rl = UTIL_RATELIMIT_INIT(5000, 5);
 
 struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *c, uint32_t itt)
 {
@@ -57,6 +58,37 @@ static enum iscsi_verdict cmd_refuse(struct iscsi_conn *c, const uint8_t *bhs, u
 	cmd->cmdsn = get_be32(bhs + 24);
 	iscsi_sess_sequence(c, cmd);
 	return ISCSI_V_OK;
+}
+
+/*
+ * Bounded memory per connection (issue 9): the data buffers of a connection's
+ * commands (a WRITE's, allocated here, and a READ's Data-In buffer, allocated by
+ * scsi) are charged when the command header arrives and given back when the
+ * command is released, and may not exceed max_conn_data_bytes. SAM-5 5.3.1
+ * (status codes): when the logical unit has at least one command in the task
+ * set for an I_T nexus and a lack of task set resources prevents entering a
+ * newly received command from that I_T nexus, TASK SET FULL shall be returned
+ * (BUSY when it has none). A command is always admitted while the connection
+ * holds no buffer, so a refused one always has older commands of its nexus
+ * whose completion frees room: TASK SET FULL is the status, and nothing waits
+ * on anything (no deadlock: those commands keep receiving their Data-Out).
+ */
+static void charge_data(struct iscsi_conn *c, struct iscsi_cmd *cmd, uint32_t need)
+{
+	uint64_t cap = c->srv->s.max_conn_data_bytes;
+
+	if (c->data_bytes && c->data_bytes + need > cap) {
+		cmd->task_set_full = true;
+		if (util_ratelimit_ok(&tsf_rl))
+			log_notice("iscsi",
+				   "%s: ITT 0x%x needs %u bytes, %llu of max_conn_data_bytes %llu "
+				   "held: TASK SET FULL (SAM-5 5.3.1)",
+				   c->peer, cmd->itt, need, (unsigned long long)c->data_bytes,
+				   (unsigned long long)cap);
+		return;
+	}
+	cmd->data_charge = need;
+	c->data_bytes += need;
 }
 
 enum iscsi_verdict iscsi_scsi_cmd_hdr(struct iscsi_conn *c, const uint8_t *bhs, uint32_t dsl,
@@ -112,9 +144,12 @@ enum iscsi_verdict iscsi_scsi_cmd_hdr(struct iscsi_conn *c, const uint8_t *bhs, 
 	t->tag = itt;
 	t->edtl = edtl;
 	t->transport_priv = cmd;
+	if ((rd || wr) && edtl && !(wr && edtl > SCSI_XFER_MAX))
+		charge_data(c, cmd, UTIL_MIN(edtl, SCSI_XFER_MAX));
 	if (wr && edtl) {
-		if (edtl > SCSI_XFER_MAX) {
-			/* scsi.h: discard the data, submit with buf == NULL */
+		if (edtl > SCSI_XFER_MAX || cmd->task_set_full) {
+			/* scsi.h: discard the data, submit with buf == NULL; or
+			 * TASK SET FULL: read the data into the sink, no buffer */
 			cmd->discard_data = true;
 		} else {
 			t->buf = util_buf_alloc(edtl);
@@ -369,6 +404,18 @@ static void write_progress(struct iscsi_cmd *cmd)
 
 void iscsi_scsi_cmd_exec(struct iscsi_cmd *cmd)
 {
+	if (cmd->task_set_full) {
+		/* SAM-5 5.3.1 (see charge_data): answered at its CmdSN turn
+		 * (RFC 7143 4.2.2.1: the CmdSN is consumed), never submitted;
+		 * any data it carried went to the discard sink, no R2T */
+		struct scsi_task *t = &cmd->task;
+
+		t->status = SCSI_STATUS_TASK_SET_FULL;
+		t->sense_len = 0;
+		t->xfer_len = t->edtl; /* 11.4.5.1: no residual reported */
+		send_scsi_rsp(cmd->conn, cmd, 0); /* 11.4.8: no R2T or Data-In sent */
+		return;
+	}
 	if (cmd->xfer_len && !cmd->discard_data) {
 		cmd->state = CMD_DATA_OUT;
 		write_progress(cmd);

@@ -63,6 +63,8 @@ void iscsi_cmd_release(struct iscsi_cmd *cmd)
 	if (cmd->task.buf)
 		util_buf_free(cmd->task.buf, cmd->task.buf_alloc);
 	cmd->task.buf = NULL;
+	c->data_bytes -= cmd->data_charge; /* issue 9 (iscsi_cmd.c charge_data) */
+	cmd->data_charge = 0;
 	free(cmd->ctl);
 	cmd->ctl = NULL;
 	cmd->state = CMD_FREE;
@@ -679,8 +681,10 @@ int iscsi_conn_create(struct iscsi_server *srv, struct iscsi_portal *portal, int
 	c->state = CONN_LOGIN;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	sl = sizeof(ss);
-	if (!getpeername(fd, (struct sockaddr *)&ss, &sl))
+	if (!getpeername(fd, (struct sockaddr *)&ss, &sl)) {
 		sockaddr_text(&ss, c->peer, sizeof(c->peer));
+		iscsi_peer_ip(&ss, &c->peer_ip);
+	}
 	sl = sizeof(ss);
 	if (!getsockname(fd, (struct sockaddr *)&ss, &sl))
 		sockaddr_text(&ss, c->local, sizeof(c->local));

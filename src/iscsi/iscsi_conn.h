@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "iscsi_keys.h"
@@ -110,6 +111,11 @@ struct iscsi_cmd {
 	struct iscsi_r2t r2t[ISCSI_R2T_MAX];
 	/* read path */
 	uint32_t tx_pending; /* queued PDUs that reference task.buf */
+	/* issue 9: data-buffer bytes charged to conn->data_bytes (WRITE buffer or
+	 * the READ's Data-In buffer), given back in iscsi_cmd_release */
+	uint32_t data_charge;
+	bool task_set_full; /* over max_conn_data_bytes: answered TASK SET FULL
+			     * at its CmdSN turn, never submitted (SAM-5 5.3.1) */
 	struct scsi_tmf_req tmf;
 };
 
@@ -151,6 +157,8 @@ struct iscsi_conn {
 	unsigned n_cmds; /* all SCSI commands alive (window accounting) */
 	unsigned n_submitted; /* tasks scsi still owns */
 	unsigned n_tmf; /* TMFs inside scsi */
+	uint64_t data_bytes; /* sum of the commands' data_charge (issue 9) */
+	struct in6_addr peer_ip; /* source address, IPv4 as v4-mapped (per-address limit) */
 	struct iscsi_cmd *free_cmds;
 	unsigned n_free_cmds;
 	struct iscsi_cmd *rx_cmd; /* command whose data segment is being received */
@@ -176,6 +184,9 @@ struct iscsi_conn {
 
 /* ---- iscsi_conn.c -------------------------------------------------------- */
 int iscsi_conn_create(struct iscsi_server *srv, struct iscsi_portal *portal, int fd);
+/* The source address of a peer as one key: IPv4 as an IPv4-mapped IPv6 address
+ * (so a v4 peer on a [::] listener and on a 0.0.0.0 one count alike). */
+void iscsi_peer_ip(const struct sockaddr_storage *ss, struct in6_addr *out);
 /* Mark dead: stop reading, drop the socket, abort local state; freed later. */
 void iscsi_conn_close(struct iscsi_conn *c, const char *why);
 /* Stop reading; close once the queued PDUs are sent (login reject, logout). */

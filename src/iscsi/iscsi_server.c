@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Portals (listeners), accept, graceful shutdown, session listing. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -32,6 +33,28 @@ int iscsi_server_create(struct evl *evl, struct scsi_core *core, const struct is
 	return 0;
 }
 
+void iscsi_peer_ip(const struct sockaddr_storage *ss, struct in6_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ss->ss_family == AF_INET6) {
+		*out = ((const struct sockaddr_in6 *)ss)->sin6_addr;
+	} else if (ss->ss_family == AF_INET) {
+		out->s6_addr[10] = out->s6_addr[11] = 0xff; /* ::ffff:a.b.c.d */
+		memcpy(&out->s6_addr[12], &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	}
+}
+
+/* Live connections from ip (issue 9: max_connections_per_address). Dead ones
+ * waiting for their tasks have no socket any more and do not count. */
+static unsigned conns_from(const struct iscsi_server *srv, const struct in6_addr *ip)
+{
+	unsigned n = 0;
+
+	for (const struct iscsi_conn *c = srv->conns; c; c = c->next)
+		n += c->state != CONN_DEAD && !memcmp(&c->peer_ip, ip, sizeof(*ip));
+	return n;
+}
+
 static void portal_accept(struct evl *evl, int fd, uint32_t events, void *arg)
 {
 	struct iscsi_portal *p = arg;
@@ -40,7 +63,11 @@ static void portal_accept(struct evl *evl, int fd, uint32_t events, void *arg)
 	(void)evl;
 	(void)events;
 	for (;;) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage ss = {0};
+		socklen_t sl = sizeof(ss);
+		int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		uint32_t per_addr = srv->s.max_connections_per_address;
+		struct in6_addr ip;
 		int r;
 
 		if (cfd < 0) {
@@ -58,6 +85,24 @@ static void portal_accept(struct evl *evl, int fd, uint32_t events, void *arg)
 					 p->port,
 					 srv->shutting_down ? "shutting down"
 							    : "max_connections reached");
+			close(cfd);
+			continue;
+		}
+		iscsi_peer_ip(&ss, &ip);
+		if (per_addr != ISCSI_LIMIT_OFF && conns_from(srv, &ip) >= per_addr) {
+			/* one address cannot take every slot (issue 9) */
+			if (util_ratelimit_ok(&accept_rl)) {
+				char a[INET6_ADDRSTRLEN] = "?";
+
+				if (IN6_IS_ADDR_V4MAPPED(&ip))
+					inet_ntop(AF_INET, &ip.s6_addr[12], a, sizeof(a));
+				else
+					inet_ntop(AF_INET6, &ip, a, sizeof(a));
+				log_warn("iscsi",
+					 "portal %s:%u: connection from %s refused "
+					 "(max_connections_per_address %u reached)",
+					 p->host, p->port, a, per_addr);
+			}
 			close(cfd);
 			continue;
 		}

@@ -26,6 +26,10 @@ void iscsi_settings_numeric_defaults(struct iscsi_settings *s)
 		s->max_connections = 1024;
 	if (!s->max_sessions_per_target)
 		s->max_sessions_per_target = 256;
+	if (!s->max_conn_data_bytes)
+		s->max_conn_data_bytes = 64u << 20;
+	if (!s->max_connections_per_address)
+		s->max_connections_per_address = 64;
 	/* RFC 7143 13.12-13.14 ranges; FirstBurstLength <= MaxBurstLength */
 	s->max_recv_data_segment_length =
 	    UTIL_MAX(512u, UTIL_MIN(s->max_recv_data_segment_length, ISCSI_DSL_MAX));

@@ -152,8 +152,10 @@ class Pdu:
 class Conn:
     """One TCP connection speaking raw iSCSI."""
 
-    def __init__(self, host, port, timeout=5.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, host, port, timeout=5.0, source=None):
+        """source: local address to connect from (e.g. "127.0.0.2")."""
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.timeout = timeout
         self.hdigest = self.ddigest = False

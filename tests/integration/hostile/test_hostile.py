@@ -17,6 +17,7 @@ SIGTERM with no sanitizer report (targetd_harness.Targetd.stop).
 
 import argparse
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -50,7 +51,7 @@ class Ctx:
         self.t = None
         self.bystander = None
 
-    def start(self, **glob):
+    def write_conf(self, **glob):
         g = {"state_dir": self.state, "login_timeout": f"{LOGIN_TIMEOUT_S}s",
              "nop_interval": "10m", "nop_timeout": "10m"}
         g.update(glob)
@@ -61,6 +62,10 @@ class Ctx:
         conf = os.path.join(self.tmp, "targetd.conf")
         with open(conf, "w") as f:
             f.write("\n".join(lines))
+        return conf
+
+    def start(self, **glob):
+        conf = self.write_conf(**glob)
         # Hostile input is logged as warnings; an error line (or a sanitizer
         # report) on stderr fails the test at stop (targetd_harness).
         self.t = Targetd(self.args.targetd, ["-f", "-c", conf], self.cleanup).start()
@@ -74,8 +79,8 @@ class Ctx:
         expect(st == 0, f"bystander TEST UNIT READY status 0x{st:02x}")
         return self.t
 
-    def conn(self, timeout=5.0):
-        c = R.Conn(self.t.host, self.t.port, timeout)
+    def conn(self, timeout=5.0, source=None):
+        c = R.Conn(self.t.host, self.t.port, timeout, source=source)
         self.cleanup.add(c.close)
         return c
 
@@ -589,8 +594,9 @@ def count_closed(socks, wait):
 def rfc7143_6_login_timeout_slow_loris_300_half_open_logins(ctx):
     """Issue 9 resource limits: 300 connections each stalled inside a half BHS do
     not stop a real initiator from logging in and doing I/O, and every one of them
-    is dropped by login_timeout (iscsi_conn.c login timer)."""
-    ctx.start()
+    is dropped by login_timeout (iscsi_conn.c login timer). All come from
+    127.0.0.1, so the per-address limit is turned off to test the timer."""
+    ctx.start(max_connections_per_address=0)
     socks = stall(ctx, 300)
     t0 = time.monotonic()
     ctx.after_attack()  # raw login and libiscsi I/O while 300 logins are stalled
@@ -726,6 +732,138 @@ def issue9_max_sessions_per_target_out_of_resources(ctx):
     ctx.finish()
 
 
+def big_burst_session(ctx, isid):
+    """A session whose WRITEs carry up to 8 MiB of immediate data: FirstBurstLength
+    and the target's MaxRecvDataSegmentLength are 8 MiB (RFC 7143 13.12, 13.14),
+    ImmediateData=Yes (13.10); InitialR2T as negotiated (targetd answers Yes)."""
+    c = ctx.conn(timeout=30)
+    text = R.keys(("InitiatorName", INI), ("TargetName", IQN), ("SessionType", "Normal"),
+                  ("HeaderDigest", "None"), ("DataDigest", "None"),
+                  ("MaxRecvDataSegmentLength", 262144), ("ImmediateData", "Yes"),
+                  ("InitialR2T", "No"), ("ErrorRecoveryLevel", 0),
+                  ("FirstBurstLength", 8 * MiB), ("MaxBurstLength", 8 * MiB))
+    r, kv = c.login_exchange(R.OPERATIONAL, R.FULL_FEATURE, text, isid=isid)
+    expect(r.flags & 0x83 == 0x83, f"login to full feature phase: {r} {kv}")
+    expect(kv.get("ImmediateData") == "Yes" and int(kv.get("FirstBurstLength", 0)) == 8 * MiB
+           and int(kv.get("MaxRecvDataSegmentLength", 0)) == 8 * MiB,
+           f"8 MiB of immediate data negotiated: {kv}")
+    c.cmdsn = r.u32(28)
+    c.max_cmdsn = r.u32(32)
+    c.max_send_dsl = 8 * MiB
+    for _ in range(3):  # SAM-5 6.x: consume the new nexus's unit attention
+        st, _ = c.scsi(b"\0" * 6)
+        if st == 0:
+            break
+    return c
+
+
+def vm_kib(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def sam5_5_3_1_200_unsolicited_8mib_writes_task_set_full_memory_bounded(ctx):
+    """Issue 9 bounded memory per connection: one connection sends 200 WRITE
+    headers of 8 MiB each (the first 24 with 8 MiB - 512 bytes of immediate data,
+    the rest with 4 KiB), within a 256-command CmdSN window. Data buffers held
+    by one connection are capped by max_conn_data_bytes (default 64 MiB): 8
+    commands are admitted (an R2T each for their last 512 bytes), the other 192
+    are answered TASK SET FULL (SAM-5 5.3.1) with their data discarded, and
+    targetd's peak RSS grows by less than 64 MiB + 48 MiB of slack (without
+    the cap: 192 MiB of touched buffers). The admitted WRITEs then complete, the
+    connection and the bystander keep working."""
+    ctx.start(max_recv_data_segment_length="8M", first_burst_length="8M",
+              max_burst_length="8M", cmdsn_window=256)
+    s = big_burst_session(ctx, b"\x80\x00\x00\x00\x0e\x01")
+    pid = ctx.t.proc.pid
+    before = vm_kib(pid, "VmRSS")
+    n, full, edtl = 200, 24, 8 * MiB
+    body = b"\xa5" * (edtl - 512)
+    itts = []
+    t0 = time.monotonic()
+    for i in range(n):
+        itt, pdu = s.scsi_cmd_pdu(R.cdb10(0x2a, 0, edtl // 512), edtl=edtl,
+                                  write=body if i < full else body[:4096])
+        s.cmdsn = (s.cmdsn + 1) & 0xffffffff
+        itts.append(itt)
+        s.send(pdu)
+    r2t, tsf = {}, []
+    while len(r2t) + len(tsf) < n:
+        r = s.recv(30)
+        if r.opcode == R.OP_R2T:
+            r2t[r.itt] = (r.ttt, r.u32(40), r.u32(44))
+        elif r.opcode == R.OP_SCSI_RSP and r.hdr[3] == 0x28:
+            tsf.append(r.itt)
+        else:
+            raise HarnessError(f"unexpected {r} status 0x{r.hdr[3]:02x}")
+    peak = vm_kib(pid, "VmHWM") - before
+    print(f"{n} WRITEs of 8 MiB in {time.monotonic() - t0:.2f}s: {len(r2t)} admitted (R2T), "
+          f"{len(tsf)} TASK SET FULL; peak RSS growth {peak} KiB")
+    expect(sorted(r2t) == itts[:8], f"the first 8 admitted: {sorted(r2t)}")
+    expect(sorted(tsf) == itts[8:], f"the other {n - 8} TASK SET FULL")
+    expect(all(off == edtl - 512 and ln == 512 for _, off, ln in r2t.values()),
+           f"R2T for the last 512 bytes: {r2t}")
+    expect(peak < (64 + 48) * 1024, f"peak RSS grew by {peak} KiB (cap 64 MiB + 48 MiB)")
+    # no deadlock: the admitted WRITEs take their Data-Out and finish
+    for itt, (ttt, off, ln) in r2t.items():
+        s.send(s.frame(R.bhs(R.OP_DATA_OUT, 0x80, dsl=ln, itt=itt, f20=ttt,
+                             f28=s.exp_statsn, f36=0, f40=off), b"\x5a" * ln))
+    for _ in range(len(r2t)):
+        r = s.recv(30)
+        expect(r.opcode == R.OP_SCSI_RSP and r.itt in r2t and r.hdr[3] == 0,
+               f"admitted WRITE GOOD, got {r} status 0x{r.hdr[3]:02x}")
+    s.ping(b"after task set full")
+    st, _ = s.scsi(R.cdb10(0x2a, 9, 1), write=b"\x11" * 512)
+    expect(st == 0, f"a WRITE after the flood: status 0x{st:02x}")
+    s.logout()
+    s.close()
+    ctx.finish()
+
+
+def issue9_max_connections_per_address_extra_closed_other_address_logs_in(ctx):
+    """Issue 9 per-address limit (iscsi_server.c portal_accept): with
+    max_connections_per_address = 4 the bystander and three sessions from
+    127.0.0.1 are in; a fifth connection from 127.0.0.1 is closed at once, a
+    login from 127.0.0.2 still succeeds. A reload raising the limit to 5 applies
+    to the next connection."""
+    ctx.start(max_connections_per_address=4)
+    mine = [ctx.session(isid=bytes([0x80, 0, 0, 0, 0x0f, i])) for i in range(1, 4)]
+    extra = ctx.conn()
+    try:
+        extra.login(INI, IQN, isid=b"\x80\x00\x00\x00\x0f\x09")
+        raise HarnessError("a 5th connection from 127.0.0.1 logged in past the limit of 4")
+    except (R.Closed, socket.timeout, ConnectionResetError) as e:
+        print(f"5th connection from 127.0.0.1 refused: {e!r}")
+    other = ctx.conn(source="127.0.0.2")
+    other.login(INI, IQN, isid=b"\x80\x00\x00\x00\x0f\x0a")
+    other.ping(b"from 127.0.0.2")
+    for c in mine:
+        c.ping()
+    ctx.bystander.ping(b"bystander at the limit")
+    # live reload: max_connections_per_address = 5 applies to new connections
+    ctx.write_conf(max_connections_per_address=5)
+    os.kill(ctx.t.proc.pid, signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while True:
+        c = ctx.conn()
+        try:
+            c.login(INI, IQN, isid=b"\x80\x00\x00\x00\x0f\x0b")
+            break
+        except (R.Closed, socket.timeout, ConnectionResetError):
+            c.close()
+            expect(time.monotonic() < deadline, "reload to 5 never admitted a 5th connection")
+            time.sleep(0.1)
+    print("after the reload a 5th connection from 127.0.0.1 logs in")
+    for x in mine + [c, other]:
+        x.logout()
+        x.close()
+    time.sleep(0.2)
+    ctx.finish()
+
+
 TESTS = {f.__name__: f for f in [
     rfc7143_6_1_login_text_without_nul_terminator,
     rfc7143_6_2_1_2048_unknown_keys_not_understood_within_mrdsl,
@@ -746,6 +884,8 @@ TESTS = {f.__name__: f for f in [
     issue9_unread_nop_in_replies_keep_memory_bounded,
     rfc7143_11_12_4_unsupported_version_refused,
     issue9_max_sessions_per_target_out_of_resources,
+    sam5_5_3_1_200_unsolicited_8mib_writes_task_set_full_memory_bounded,
+    issue9_max_connections_per_address_extra_closed_other_address_logs_in,
 ]}
 
 
