@@ -8,6 +8,13 @@ the port comes from the "ready, listening on HOST:PORT" line on stderr. Stop is
 SIGTERM to the PID we started, and a clean stop means exit status 0 and no
 error line or sanitizer report on stderr. Loop devices are attached with
 `losetup --find --show` and detached by name. Python stdlib only.
+
+TARGETD_VALGRIND=1 runs every targetd this harness starts under valgrind's
+memcheck (docs/testing.md): readiness is still READY=1 (valgrind passes the
+environment through and the daemon keeps its PID), the default timeouts grow
+by VALGRIND_SLOWDOWN, and any memcheck error or leak (definite, indirect or
+possible) fails the test with the valgrind log. Suppressions, third-party code
+only, are in tests/tools/valgrind.supp.
 """
 
 import os
@@ -19,8 +26,15 @@ import subprocess
 import tempfile
 import time
 
-READY_TIMEOUT = float(os.environ.get("TARGETD_READY_TIMEOUT", "30"))
-STOP_TIMEOUT = float(os.environ.get("TARGETD_STOP_TIMEOUT", "30"))
+VALGRIND = os.environ.get("TARGETD_VALGRIND", "") not in ("", "0", "no")
+# memcheck runs targetd 10-50 times slower; the default waits grow with it.
+VALGRIND_SLOWDOWN = 10 if VALGRIND else 1
+VALGRIND_EXIT = 99  # --error-exitcode: memcheck found an error or a leak
+VALGRIND_SUPP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools",
+                             "valgrind.supp")
+
+READY_TIMEOUT = float(os.environ.get("TARGETD_READY_TIMEOUT", 30 * VALGRIND_SLOWDOWN))
+STOP_TIMEOUT = float(os.environ.get("TARGETD_STOP_TIMEOUT", 30 * VALGRIND_SLOWDOWN))
 
 # Lines that make a run unclean. util_log writes "targetd: error: SUBSYS: ..."
 # (or "<3>SUBSYS: ..." under the journal, never the case here).
@@ -51,6 +65,107 @@ def _port_of(addr):
     # "127.0.0.1:3260" or "[::1]:3260"
     host, _, port = addr.strip().rpartition(":")
     return host.strip("[]"), int(port)
+
+
+def scaled(timeout):
+    """A client-side timeout stretched when the daemon runs under valgrind (x3: the
+    clients themselves run natively)."""
+    return timeout * 3 if VALGRIND else timeout
+
+
+def _is_elf(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def daemon_argv(binary, args, logdir):
+    """The command line that starts binary with args: under TARGETD_VALGRIND, memcheck
+    in front of it, logging to logdir/valgrind.PID.log. A script (the harness self-check's
+    fake daemon) is never wrapped."""
+    argv = [binary] + list(args)
+    if not VALGRIND or not _is_elf(binary):
+        return argv
+    vg = ["valgrind", "--tool=memcheck", "--leak-check=full",
+          "--show-leak-kinds=definite,indirect,possible",
+          "--errors-for-leak-kinds=definite,indirect,possible",
+          f"--error-exitcode={VALGRIND_EXIT}", "--track-fds=yes", "--num-callers=40",
+          "--trace-children=no", "--child-silent-after-fork=yes",
+          f"--log-file={os.path.join(logdir, 'valgrind.%p.log')}"]
+    if os.path.exists(VALGRIND_SUPP):
+        vg.append(f"--suppressions={os.path.abspath(VALGRIND_SUPP)}")
+    # e.g. TARGETD_VALGRIND_ARGS=--track-origins=yes to find where an uninitialised value came from
+    vg += os.environ.get("TARGETD_VALGRIND_ARGS", "").split()
+    return vg + argv
+
+
+# The first line of every memcheck error record (valgrind 3.19 memcheck manual 4.2,
+# "Explanation of error messages from Memcheck"), and the leak records.
+_VG_ERROR_RE = re.compile(
+    r"^==\d+== (Invalid (read|write|free|realloc)|Mismatched free|"
+    r"Conditional jump or move depends on uninitialised|"
+    r"Use of uninitialised value|Syscall param .* (uninitialised|unaddressable)|"
+    r"Source and destination overlap|Argument '.*' of function .* has a fishy|"
+    r"Jump to the invalid address|Process terminating with default action|"
+    r"\d[\d,]* .*bytes in [\d,]+ blocks are (definitely|indirectly|possibly) lost)", re.M)
+_VG_SUMMARY_RE = re.compile(r"ERROR SUMMARY: ([\d,]+) errors", re.M)
+
+
+def valgrind_logs(logdir):
+    """(path, text) of every valgrind log in logdir."""
+    res = []
+    try:
+        names = sorted(n for n in os.listdir(logdir) if n.startswith("valgrind."))
+    except FileNotFoundError:
+        return res
+    for n in names:
+        with open(os.path.join(logdir, n), "rb") as f:
+            res.append((os.path.join(logdir, n), f.read().decode(errors="replace")))
+    return res
+
+
+def _vg_open_fds(text):
+    """Descriptors open at exit that targetd opened itself (--track-fds=yes lists them
+    after "FILE DESCRIPTORS:"; inherited ones say "<inherited from parent>")."""
+    fds = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r"^==\d+== Open (?:file descriptor|AF_\w+ socket) (\d+)", line)
+        if not m:
+            continue
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if "<inherited from parent>" not in nxt:
+            fds.append(line.split("== ", 1)[1])
+    return fds
+
+
+def valgrind_problems(text, killed=False):
+    """What is wrong in one memcheck log, or None. A process that was SIGKILLed
+    (killed=True) has no leak check, fd list or summary: only its error records count."""
+    m = _VG_SUMMARY_RE.search(text)
+    if m and int(m.group(1).replace(",", "")) > 0:
+        return f"memcheck: {m.group(0)}"
+    e = _VG_ERROR_RE.search(text)
+    if e:
+        return f"memcheck: {e.group(0).split('== ', 1)[1]}"
+    if killed:
+        return None
+    if not m:
+        return "memcheck: no ERROR SUMMARY (valgrind did not finish)"
+    fds = _vg_open_fds(text)
+    if fds:
+        return f"memcheck --track-fds: open at exit: {'; '.join(fds)}"
+    return None
+
+
+def check_valgrind(logdir, killed=False):
+    """Raise HarnessError with the log when any memcheck log in logdir shows a problem."""
+    for path, text in valgrind_logs(logdir):
+        why = valgrind_problems(text, killed)
+        if why:
+            raise HarnessError(f"{why}\n--- {path}\n{text}")
 
 
 class Cleanup:
@@ -133,6 +248,7 @@ class Targetd:
         self.proc = None
         self.portals = []
         self.status = None
+        self._vg_checked = False
 
     # -- lifecycle ---------------------------------------------------------
     def start(self, timeout=READY_TIMEOUT):
@@ -146,8 +262,11 @@ class Targetd:
         env.pop("JOURNAL_STREAM", None)
         self._stderr = open(self.stderr_path, "wb")
         self.cleanup.add(self._stderr.close)
-        self.proc = subprocess.Popen([self.binary] + self.args, stdin=subprocess.DEVNULL,
-                                     stdout=self._stderr, stderr=self._stderr, env=env)
+        self.proc = subprocess.Popen(daemon_argv(self.binary, self.args, self.dir),
+                                     stdin=subprocess.DEVNULL, stdout=self._stderr,
+                                     stderr=self._stderr, env=env)
+        # LIFO: reap (SIGKILL if still running) first, then read valgrind's verdict.
+        self.cleanup.add(self.check_valgrind)
         self.cleanup.add(self._reap)
         deadline = time.monotonic() + timeout
         ready = False
@@ -156,6 +275,7 @@ class Targetd:
             if left <= 0:
                 raise HarnessError(f"no READY=1 within {timeout}s\n{self.stderr()}")
             if self.proc.poll() is not None:
+                self.check_valgrind()
                 raise HarnessError(
                     f"targetd exited with {self.proc.returncode} before READY=1\n"
                     f"{self.stderr()}")
@@ -183,6 +303,7 @@ class Targetd:
             if time.monotonic() > deadline:
                 raise HarnessError(f"READY=1 but no 'ready, listening on' line\n{self.stderr()}")
             if self.proc.poll() is not None:
+                self.check_valgrind()
                 raise HarnessError(f"targetd exited after READY=1\n{self.stderr()}")
             time.sleep(0.01)
         return self
@@ -221,12 +342,23 @@ class Targetd:
             raise HarnessError(f"targetd did not exit within {timeout}s of SIGTERM\n"
                                f"{self.stderr()}")
         err = self.stderr()
+        self.check_valgrind()
         if rc != 0:
             raise HarnessError(f"targetd exited with {rc} after SIGTERM (want 0)\n{err}")
         self.assert_clean(err)
         return err
 
+    def check_valgrind(self):
+        """Under TARGETD_VALGRIND, once the process has exited: raise with the memcheck
+        log if it reports any error, leak or descriptor left open. A SIGKILLed daemon
+        (crash tests) is checked for error records only: it had no chance to free."""
+        if not VALGRIND or self._vg_checked or self.proc is None or self.proc.poll() is None:
+            return
+        self._vg_checked = True
+        check_valgrind(self.dir, killed=self.proc.returncode == -signal.SIGKILL)
+
     def assert_clean(self, err=None):
+        self.check_valgrind()
         err = self.stderr() if err is None else err
         patterns = ERROR_PATTERNS if self.check_errors else SANITIZER_PATTERNS
         for p in patterns:
@@ -243,16 +375,18 @@ class Targetd:
 
 def run_targetd_once(binary, args, timeout=30):
     """Run targetd to completion (e.g. --check-config); returns (rc, stdout, stderr)."""
-    p = subprocess.run([binary] + list(args), capture_output=True, text=True, errors="replace",
-                       timeout=timeout,
-                       stdin=subprocess.DEVNULL)
+    with tempfile.TemporaryDirectory(prefix="targetd-once-") as logdir:
+        p = subprocess.run(daemon_argv(binary, args, logdir), capture_output=True, text=True,
+                           errors="replace", timeout=scaled(timeout), stdin=subprocess.DEVNULL)
+        if VALGRIND:
+            check_valgrind(logdir)
     return p.returncode, p.stdout, p.stderr
 
 
 def run_tool(argv, timeout=60, check=True):
     """Run an initiator tool; returns CompletedProcess. Raises with its output on failure."""
-    p = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=timeout,
-                       stdin=subprocess.DEVNULL)
+    p = subprocess.run(argv, capture_output=True, text=True, errors="replace",
+                       timeout=scaled(timeout), stdin=subprocess.DEVNULL)
     if check and p.returncode != 0:
         raise HarnessError(f"{' '.join(argv)} exited {p.returncode}\n"
                            f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")

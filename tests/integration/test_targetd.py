@@ -18,8 +18,8 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from targetd_harness import (Cleanup, HarnessError, expect, Targetd, loop_devices_available,  # noqa: E402
-                             losetup_attach, make_tempdir, run_targetd_once, run_tool,
-                             sparse_file)
+                             check_valgrind, daemon_argv, losetup_attach, make_tempdir,
+                             run_targetd_once, run_tool, scaled, sparse_file)
 
 IQN = "iqn.2026-11.org.example:demo"
 IQN2 = "iqn.2026-11.org.example:second"
@@ -66,13 +66,14 @@ def run_until_exit(ctx, args, timeout=30):
     sock.bind(path)
     ctx.cleanup.add(sock.close)
     env = dict(os.environ, NOTIFY_SOCKET=path)
-    p = subprocess.Popen([ctx.targetd] + args, stdin=subprocess.DEVNULL,
+    p = subprocess.Popen(daemon_argv(ctx.targetd, args, d), stdin=subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     ctx.cleanup.add(lambda: p.poll() is None and (p.kill(), p.wait()))
     try:
-        out, _ = p.communicate(timeout=timeout)
+        out, _ = p.communicate(timeout=scaled(timeout))
     except subprocess.TimeoutExpired:
         raise HarnessError(f"targetd {' '.join(args)} did not exit within {timeout}s")
+    check_valgrind(d)  # under TARGETD_VALGRIND: no memcheck error or leak on this exit path
     got_ready = False
     sock.setblocking(False)
     while True:
