@@ -39,9 +39,20 @@ static bool stderr_is_journal(void)
 {
 	const char *js = getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
+	char *end;
 	struct stat st;
 
-	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2)
+	/* "DEV:INO" (systemd.exec(5)); strtoull, not sscanf, so an out-of-range
+	 * number is refused instead of silently wrapped (CERT ERR34-C). */
+	if (!js)
+		return false;
+	errno = 0;
+	dev = strtoull(js, &end, 10);
+	if (end == js || *end != ':' || errno)
+		return false;
+	js = end + 1;
+	ino = strtoull(js, &end, 10);
+	if (end == js || *end || errno)
 		return false;
 	if (fstat(STDERR_FILENO, &st) < 0)
 		return false;
