@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conf_priv.h"
+#include "targetd/util.h"
 
 static int check_net(const char *s)
 {
@@ -14,9 +15,8 @@ static int check_net(const char *s)
 	unsigned char a[16];
 	unsigned long pfx, max;
 
-	if (strlen(s) >= sizeof(buf))
+	if (util_strlcpy(buf, s, sizeof(buf)) >= sizeof(buf))
 		return -EINVAL;
-	strcpy(buf, s);
 	slash = strchr(buf, '/');
 	if (slash)
 		*slash++ = '\0';
