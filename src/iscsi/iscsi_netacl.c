@@ -30,9 +30,8 @@ int iscsi_net_parse(const char *s, struct iscsi_net *out)
 	unsigned long pfx;
 	unsigned max;
 
-	if (strlen(s) >= sizeof(buf))
+	if (util_strlcpy(buf, s, sizeof(buf)) >= sizeof(buf))
 		return -EINVAL;
-	strcpy(buf, s);
 	slash = strchr(buf, '/');
 	if (slash)
 		*slash++ = '\0';
@@ -161,7 +160,7 @@ void iscsi_netacl_free_all(struct iscsi_server *srv)
 
 bool iscsi_netacl_allows(const struct iscsi_conn *c, const char *target_name)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = {0}; /* the analyzer cannot see getpeername() fill it */
 	socklen_t sl = sizeof(ss);
 
 	for (const struct iscsi_netacl *a = c->srv->netacls; a; a = a->next) {
