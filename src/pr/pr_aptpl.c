@@ -156,7 +156,7 @@ static const char *parse_reg(const char *s, const char *end, struct pr_reg *r)
 	} else {
 		if (n != 12)
 			return "bad isid (12 hex digits or -)";
-		for (unsigned i = 0; i < 6; i++) {
+		for (size_t i = 0; i < 6; i++) {
 			if (!parse_uint(v + 2 * i, 2, 16, 0xff, &x))
 				return "bad isid (12 hex digits or -)";
 			r->itn.isid[i] = (uint8_t)x;

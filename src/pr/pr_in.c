@@ -23,7 +23,7 @@ static uint8_t *read_keys(const struct pr_state *st, size_t *len)
 		return NULL;
 	put_be32(b, st->generation);
 	put_be32(b + 4, 8 * st->n_regs);
-	for (unsigned i = 0; i < st->n_regs; i++)
+	for (size_t i = 0; i < st->n_regs; i++)
 		put_be64(b + 8 + 8 * i, st->regs[i].key);
 	return b;
 }

@@ -69,7 +69,7 @@ static const char *field(struct lio_reg *r, const char *k, size_t kn, const char
 	} else if (is(k, kn, "initiator_sid")) {
 		if (vn != 12)
 			return "bad initiator_sid (12 hex digits)";
-		for (unsigned i = 0; i < 6; i++) {
+		for (size_t i = 0; i < 6; i++) {
 			int hi = util_hexval(v[2 * i]), lo = util_hexval(v[2 * i + 1]);
 
 			if (hi < 0 || lo < 0)

@@ -13,12 +13,10 @@
 #include "pr_internal.h"
 
 struct out_ctx {
-	const struct pr_state *cur;
 	struct pr_state *nx;
 	const struct pr_nexus_id *who;
 	const struct pr_ports *ports;
 	struct pr_effects *fx;
-	const uint8_t *cdb;
 	const uint8_t *p;
 	uint32_t plen;
 	uint8_t sa, scope, type;
@@ -703,12 +701,10 @@ int pr_out(const struct pr_state *cur, struct pr_state *next, const uint8_t *cdb
 	   const struct pr_ports *ports, struct pr_effects *fx)
 {
 	struct out_ctx c = {
-	    .cur = cur,
 	    .nx = next,
 	    .who = who,
 	    .ports = ports,
 	    .fx = fx,
-	    .cdb = cdb,
 	    .p = param,
 	    .plen = param ? param_len : 0,
 	    .sa = cdb[1] & 0x1f,

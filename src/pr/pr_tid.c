@@ -59,7 +59,7 @@ int pr_tid_parse(const uint8_t *buf, size_t len, struct pr_itn *itn, size_t *use
 			return -EINVAL;
 		}
 		namelen = (size_t)(sep - s);
-		for (unsigned i = 0; i < 6; i++) {
+		for (size_t i = 0; i < 6; i++) {
 			int hi = util_hexval(sep[5 + 2 * i]), lo = util_hexval(sep[6 + 2 * i]);
 
 			if (hi < 0 || lo < 0) {
@@ -115,7 +115,9 @@ size_t pr_tid_encode(const struct pr_itn *itn, uint8_t *buf)
 	memcpy(p, itn->initiator, nl);
 	p += nl;
 	if (itn->has_isid) {
-		memcpy(p, TID_SEP, 5);
+		/* Wire bytes, not a C string: the name's NUL and the padding come from the
+		 * memset above (SPC-4 7.6.4.6). */
+		memcpy(p, TID_SEP, 5); /* NOLINT(bugprone-not-null-terminated-result) */
 		p += 5;
 		for (unsigned i = 0; i < 6; i++) {
 			*p++ = (uint8_t)hex[itn->isid[i] >> 4];
