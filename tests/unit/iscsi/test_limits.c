@@ -182,6 +182,46 @@ static void sam5_5_3_1_task_set_full_answered_in_cmdsn_order(void **state)
 	pump(f, 10);
 }
 
+static void rfc7143_4_2_2_1_held_and_immediate_commands_over_cap_task_set_full(void **state)
+{
+	struct fx *f = *state;
+	uint32_t ttt, exp;
+
+	login(f);
+	send_cmd(f, ISCSI_FLAG_FINAL | ISCSI_CMD_FLAG_WRITE | 1, 2, 2, CAP, 0x2a, 128, 0);
+	expect_r2t(f, 2, &ttt);
+	/* CmdSN 4 ahead of the gap at 3, with immediate data and unsolicited
+	 * Data-Out (F=0): read into the sink while it is held, no R2T */
+	send_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 4, 4, 4096, 0x2a, 8, 1024);
+	send_dout(f, 4, ISCSI_RSVD_TAG, 0, 1024, 3072, true);
+	/* an immediate command (I bit) is answered at once and does not
+	 * advance ExpCmdSN (RFC 7143 3.2.2.1) */
+	{
+		uint8_t b[ISCSI_BHS_LEN] = {ISCSI_OP_SCSI_CMD | ISCSI_OP_IMMEDIATE,
+					    ISCSI_FLAG_FINAL | ISCSI_CMD_FLAG_READ | 1};
+
+		put_be32(b + 16, 5);
+		put_be32(b + 20, 512);
+		put_be32(b + 24, 3);
+		b[32] = 0x28;
+		put_be16(b + 39, 1);
+		send_raw(f, b, NULL, 0);
+	}
+	assert_int_equal(expect_rsp(f, 5, &exp), SCSI_STATUS_TASK_SET_FULL);
+	assert_int_equal(exp, 3);
+	ping(f, 0x78); /* the connection reads on while CmdSN 4 is held */
+	/* the gap fills: 3 and then the held 4 are answered, window moves on */
+	send_cmd(f, ISCSI_FLAG_FINAL | ISCSI_CMD_FLAG_READ | 1, 3, 3, 512, 0x28, 1, 0);
+	assert_int_equal(expect_rsp(f, 3, NULL), SCSI_STATUS_TASK_SET_FULL);
+	assert_int_equal(expect_rsp(f, 4, &exp), SCSI_STATUS_TASK_SET_FULL);
+	assert_int_equal(exp, 5);
+	send_dout(f, 2, ttt, 0, 0, CAP, true);
+	assert_int_equal(expect_rsp(f, 2, NULL), SCSI_STATUS_GOOD);
+	assert_int_equal(only_conn(f)->data_bytes, 0);
+	close(f->fd);
+	pump(f, 10);
+}
+
 static void issue9_command_larger_than_cap_admitted_when_connection_holds_none(void **state)
 {
 	struct fx *f = *state;
@@ -392,6 +432,9 @@ int main(void)
 		teardown),
 	    cmocka_unit_test_setup_teardown(sam5_5_3_1_task_set_full_answered_in_cmdsn_order,
 					    setup_data, teardown),
+	    cmocka_unit_test_setup_teardown(
+		rfc7143_4_2_2_1_held_and_immediate_commands_over_cap_task_set_full, setup_data,
+		teardown),
 	    cmocka_unit_test_setup_teardown(
 		issue9_command_larger_than_cap_admitted_when_connection_holds_none, setup_data,
 		teardown),
