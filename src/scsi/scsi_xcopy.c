@@ -12,8 +12,13 @@
  * are checked for that nexus like READ and WRITE would be. An LU the nexus
  * cannot reach is COPY TARGET DEVICE NOT REACHABLE.
  *
- * Known limit: the copy does not take LBA range locks on the source and
- * destination LUs (a concurrent COMPARE AND WRITE there is not excluded).
+ * Range locks (scsi_rl.c): while a segment is copied its source range (on
+ * the source LU) and destination range (on the destination LU) are held
+ * shared, like READ and WRITE hold theirs, so a COMPARE AND WRITE, ORWRITE or
+ * WRITE ATOMIC (exclusive) on either range runs wholly before or wholly after
+ * the segment (SBC-4 5.3). The two locks belong to two lock-only proxy tasks
+ * in the job (a task is on one LU's lock lists at a time) and are taken in a
+ * fixed order (LU address, then LBA), so copies cannot deadlock each other.
  */
 #include <string.h>
 
@@ -36,6 +41,13 @@ struct xc_seg {
 };
 
 struct xc_job {
+	/* lock-only proxies holding the current segment's source and
+	 * destination ranges (transport_priv = the EXTENDED COPY task) */
+	struct scsi_task lock[2];
+	unsigned nlocked; /* of lock[], in acquisition order */
+	int locked_seg; /* segment the locks are for, -1 none */
+	struct scsi_lu *lk_lu[2];
+	uint64_t lk_lba[2], lk_nblk[2];
 	struct scsi_lu *td[XC_MAX_TD];
 	unsigned ntd;
 	struct xc_seg seg[XC_MAX_SD];
@@ -164,24 +176,103 @@ static void read_step(struct scsi_task *t, int res)
 		       scsi_blk_wflags(dst, false), write_step);
 }
 
+static struct xc_job *job(struct scsi_task *t)
+{
+	return (struct xc_job *)(void *)scsi_tp(t)->xbuf;
+}
+
+/* Releases the ranges of the segment held (or waited for) by the proxies. */
+static void unlock_seg(struct xc_job *j)
+{
+	for (unsigned i = 0; i < 2; i++)
+		if (scsi_tp(&j->lock[i])->lu)
+			scsi_rl_release(&j->lock[i]);
+	j->nlocked = 0;
+	j->locked_seg = -1;
+}
+
+static void lock_more(struct scsi_task *t);
+
+/* A proxy got its range: take the next one, or copy. Always SR_PENDING:
+ * the proxy itself is never completed. */
+static enum scsi_reason lock_granted(struct scsi_task *p)
+{
+	struct scsi_task *t = p->transport_priv;
+
+	job(t)->nlocked++;
+	lock_more(t);
+	return SR_PENDING;
+}
+
+static void copy_chunk(struct scsi_task *t)
+{
+	struct xc_job *j = job(t);
+	struct xc_seg *s = &j->seg[j->cur];
+	uint64_t n = UTIL_MIN((uint64_t)j->chunk, s->nblk - j->done);
+
+	scsi_blk_io_lu(t, j->td[s->src], BDEV_OP_READ, s->src_lba + j->done, n, j->buf, 0,
+		       read_step);
+}
+
+static void lock_more(struct scsi_task *t)
+{
+	struct xc_job *j = job(t);
+
+	if (j->nlocked == 2) {
+		copy_chunk(t);
+		return;
+	}
+	struct scsi_task *p = &j->lock[j->nlocked];
+	struct scsi_tpriv *pp = scsi_tp(p);
+	unsigned k = j->nlocked;
+
+	pp->lu = j->lk_lu[k];
+	p->transport_priv = t;
+	p->nexus = t->nexus;
+	/* shared, like READ (source) and WRITE (destination) */
+	scsi_rl_acquire(p, j->lk_lba[k], j->lk_nblk[k], false, lock_granted);
+}
+
+/* Takes the ranges of segment j->cur: source and destination, ordered by
+ * (LU, LBA) so that no two copies wait for each other in a cycle. */
+static void lock_seg(struct scsi_task *t)
+{
+	struct xc_job *j = job(t);
+	struct xc_seg *s = &j->seg[j->cur];
+	struct scsi_lu *a = j->td[s->src], *b = j->td[s->dst];
+	uint64_t al = s->src_lba, bl = s->dst_lba;
+	bool swap = (uintptr_t)b < (uintptr_t)a || (a == b && bl < al);
+
+	j->lk_lu[0] = swap ? b : a;
+	j->lk_lba[0] = swap ? bl : al;
+	j->lk_lu[1] = swap ? a : b;
+	j->lk_lba[1] = swap ? al : bl;
+	j->lk_nblk[0] = j->lk_nblk[1] = s->nblk;
+	j->nlocked = 0;
+	j->locked_seg = (int)j->cur;
+	lock_more(t);
+}
+
 static void copy_next(struct scsi_task *t)
 {
-	struct scsi_tpriv *tp = scsi_tp(t);
-	struct xc_job *j = (struct xc_job *)(void *)tp->xbuf;
+	struct xc_job *j = job(t);
 
 	while (j->cur < j->nseg && j->done == j->seg[j->cur].nblk) {
 		j->cur++;
 		j->done = 0;
 	}
+	if (j->locked_seg >= 0 && (unsigned)j->locked_seg != j->cur)
+		unlock_seg(j);
 	if (j->cur == j->nseg) {
 		record(t, j, 0x01); /* completed without errors */
 		scsi_task_complete(t, SR_OK);
 		return;
 	}
-	struct xc_seg *s = &j->seg[j->cur];
-	uint64_t n = UTIL_MIN((uint64_t)j->chunk, s->nblk - j->done);
-	scsi_blk_io_lu(t, j->td[s->src], BDEV_OP_READ, s->src_lba + j->done, n, j->buf, 0,
-		       read_step);
+	if (j->locked_seg < 0) {
+		lock_seg(t);
+		return;
+	}
+	copy_chunk(t);
 }
 
 enum scsi_reason scsi_spc_xcopy(struct scsi_task *t)
@@ -278,6 +369,7 @@ enum scsi_reason scsi_spc_xcopy(struct scsi_task *t)
 	_Static_assert(sizeof(struct xc_job) <= UTIL_BUF_ALIGN, "xc_job fits the first page");
 	struct xc_job *j = (struct xc_job *)(void *)tp->xbuf;
 	memset(j, 0, sizeof(*j));
+	j->locked_seg = -1;
 	memcpy(j->td, td, sizeof(td[0]) * ntd);
 	/* the LUs stay alive until the task completes (scsi_lu_destroy) */
 	j->ntd = ntd;
@@ -297,6 +389,7 @@ void scsi_xcopy_task_fini(struct scsi_task *t)
 {
 	struct xc_job *j = (struct xc_job *)(void *)scsi_tp(t)->xbuf;
 
+	unlock_seg(j);
 	for (unsigned i = 0; i < j->ntd; i++)
 		j->td[i]->xcopy_refs--;
 	j->ntd = 0;

@@ -183,6 +183,56 @@ static void spc4_6_4_xcopy_between_luns_and_copy_status(void **state)
 	cmd_fini(&c);
 }
 
+/* SBC-4 5.3 with SPC-4 6.4: while EXTENDED COPY copies a segment it holds the
+ * source and destination ranges like READ and WRITE do, so a COMPARE AND
+ * WRITE sent during the copy to the destination range runs after it: it
+ * compares against the copied data, and its write is not overwritten. */
+static void sbc4_5_3_xcopy_holds_its_ranges_against_compare_and_write(void **state)
+{
+	struct xfx *x = *state;
+	struct fx *f = &x->f;
+	uint8_t n0[16], n1[16], p[16 + 64 + 28], cdb[16] = {0x83, 0x00};
+	uint8_t cw[16] = {0x89}, cwdata[2 * BS];
+	static uint8_t aa[8 * BS], zero[8 * BS], back[8 * BS];
+	struct cmd xc, caw;
+	size_t off = 16;
+
+	memset(aa, 0xaa, sizeof(aa));
+	memset(zero, 0, sizeof(zero));
+	lun_io(f, 0, true, 0, 8, aa);
+	lun_io(f, 1, true, 0, 8, zero);
+	naa_of(f, 0, n0);
+	naa_of(f, 1, n1);
+	memset(p, 0, sizeof(p));
+	off += tgt_desc(p + off, n0);
+	off += tgt_desc(p + off, n1);
+	off += seg_desc(p + off, 0, 1, 8, 0, 0);
+	p[1] = 0x18; /* LIST ID USAGE 11b: no held results */
+	put_be16(p + 2, 64);
+	put_be32(p + 8, 28);
+	put_be32(cdb + 10, (uint32_t)off);
+	cmd_prep(&xc, f, f->nx, 0, cdb, 16, (uint32_t)off, SCSI_TASK_F_WRITE);
+	cmd_data_out(&xc, p, (uint32_t)off);
+	cmd_submit(&xc);
+	/* CAW on LUN 1 block 0: compare with the copied 0xAA, write 0x55 */
+	cw[13] = 1;
+	memset(cwdata, 0xaa, BS);
+	memset(cwdata + BS, 0x55, BS);
+	cmd_prep(&caw, f, f->nx, 1, cw, 16, 2 * BS, SCSI_TASK_F_WRITE);
+	cmd_data_out(&caw, cwdata, 2 * BS);
+	cmd_submit(&caw);
+	fx_run(f);
+	assert_good(&xc);
+	assert_good(&caw);
+	assert_true(caw.order > xc.order);
+	cmd_fini(&xc);
+	cmd_fini(&caw);
+	lun_io(f, 1, false, 0, 8, back);
+	for (unsigned i = 0; i < BS; i++)
+		assert_int_equal(back[i], 0x55);
+	assert_memory_equal(back + BS, aa, 7 * BS);
+}
+
 /* CVE-2020-28374: an LU outside the nexus's LUN map cannot be named as a
  * copy source or destination. */
 static void spc4_6_4_xcopy_lu_outside_lun_map_unreachable(void **state)
@@ -340,6 +390,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(spc4_7_8_17_third_party_copy_vpd_supported_commands,
 					    xsetup, xteardown),
 	    cmocka_unit_test_setup_teardown(spc4_6_4_xcopy_keeps_its_lus_alive, xsetup, xteardown),
+	    cmocka_unit_test_setup_teardown(
+		sbc4_5_3_xcopy_holds_its_ranges_against_compare_and_write, xsetup, xteardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
