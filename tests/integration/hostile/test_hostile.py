@@ -29,8 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 import rawpdu as R  # noqa: E402
-from targetd_harness import (Cleanup, HarnessError, expect, Targetd, make_tempdir, run_tool,  # noqa: E402
-                             sparse_file)
+from targetd_harness import (VALGRIND, Cleanup, HarnessError, expect, Targetd,  # noqa: E402
+                             make_tempdir, run_tool, scaled, sparse_file)
 
 IQN = "iqn.2026-11.org.example:hostile"
 INI = "iqn.2026-11.org.example:raw-initiator"
@@ -736,7 +736,7 @@ def big_burst_session(ctx, isid):
     """A session whose WRITEs carry up to 8 MiB of immediate data: FirstBurstLength
     and the target's MaxRecvDataSegmentLength are 8 MiB (RFC 7143 13.12, 13.14),
     ImmediateData=Yes (13.10); InitialR2T as negotiated (targetd answers Yes)."""
-    c = ctx.conn(timeout=30)
+    c = ctx.conn(timeout=scaled(30))
     text = R.keys(("InitiatorName", INI), ("TargetName", IQN), ("SessionType", "Normal"),
                   ("HeaderDigest", "None"), ("DataDigest", "None"),
                   ("MaxRecvDataSegmentLength", 262144), ("ImmediateData", "Yes"),
@@ -792,7 +792,7 @@ def sam5_5_3_1_200_unsolicited_8mib_writes_task_set_full_memory_bounded(ctx):
         s.send(pdu)
     r2t, tsf = {}, []
     while len(r2t) + len(tsf) < n:
-        r = s.recv(30)
+        r = s.recv(scaled(30))
         if r.opcode == R.OP_R2T:
             r2t[r.itt] = (r.ttt, r.u32(40), r.u32(44))
         elif r.opcode == R.OP_SCSI_RSP and r.hdr[3] == 0x28:
@@ -806,13 +806,15 @@ def sam5_5_3_1_200_unsolicited_8mib_writes_task_set_full_memory_bounded(ctx):
     expect(sorted(tsf) == itts[8:], f"the other {n - 8} TASK SET FULL")
     expect(all(off == edtl - 512 and ln == 512 for _, off, ln in r2t.values()),
            f"R2T for the last 512 bytes: {r2t}")
-    expect(peak < (64 + 48) * 1024, f"peak RSS grew by {peak} KiB (cap 64 MiB + 48 MiB)")
+    # under valgrind the RSS is memcheck's (shadow memory included): not measured
+    expect(VALGRIND or peak < (64 + 48) * 1024,
+           f"peak RSS grew by {peak} KiB (cap 64 MiB + 48 MiB)")
     # no deadlock: the admitted WRITEs take their Data-Out and finish
     for itt, (ttt, off, ln) in r2t.items():
         s.send(s.frame(R.bhs(R.OP_DATA_OUT, 0x80, dsl=ln, itt=itt, f20=ttt,
                              f28=s.exp_statsn, f36=0, f40=off), b"\x5a" * ln))
     for _ in range(len(r2t)):
-        r = s.recv(30)
+        r = s.recv(scaled(30))
         expect(r.opcode == R.OP_SCSI_RSP and r.itt in r2t and r.hdr[3] == 0,
                f"admitted WRITE GOOD, got {r} status 0x{r.hdr[3]:02x}")
     s.ping(b"after task set full")
