@@ -26,6 +26,7 @@ struct bdev_aio {
 	bool fdsync_aio; /* IOCB_CMD_FDSYNC works (probed on first FLUSH) */
 	bool fdsync_probed;
 	bool rwf_dsync; /* RWF_DSYNC accepted for FUA */
+	bool uring; /* completions reaped from the user-visible ring, efd edge-triggered */
 	void *zero_buf; /* worker only: WRITE_ZEROES fallback source */
 	struct util_ratelimit rl;
 	struct iocb *batch[AIO_DEPTH];
