@@ -136,7 +136,7 @@ enum scsi_reason scsi_ua_peek(struct scsi_nexus *nx, struct scsi_lu *lu, bool cl
 	return r;
 }
 
-void scsi_ua_broadcast(struct scsi_core *core, struct scsi_lu *lu, struct scsi_nexus *except,
+void scsi_ua_broadcast(struct scsi_core *core, struct scsi_lu *lu, const struct scsi_nexus *except,
 		       enum scsi_reason r)
 {
 	for (struct scsi_target *t = core->targets; t; t = t->next) {

@@ -252,7 +252,9 @@ static void op_start(struct scsi_lu *lu, struct scsi_task *t)
 	bool persist = false;
 
 	for (unsigned i = 0; i < tgt->nports; i++) {
+		/* cppcheck-suppress unreadVariable ; read by pr_out() through pp.port */
 		ports[i].rel_tport_id = tgt->ports[i].rel_id;
+		/* cppcheck-suppress unreadVariable ; read by pr_out() through pp.port */
 		ports[i].tpgt = tgt->ports[i].tpgt;
 	}
 	scsi_pr_who(t->nexus, &who);
@@ -280,7 +282,7 @@ static void op_start(struct scsi_lu *lu, struct scsi_task *t)
 			op_finish(lu, SR_BUSY);
 			return;
 		}
-		if (lu->pr_text && lu->pr_text_len == op->text_len &&
+		if (lu->pr_text && op->text && lu->pr_text_len == op->text_len &&
 		    !memcmp(lu->pr_text, op->text, op->text_len)) {
 			free(op->text);
 			op->text = NULL;

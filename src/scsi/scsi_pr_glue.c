@@ -54,8 +54,8 @@ static void pua_add(struct scsi_lu *lu, const struct pr_itn *itn, enum scsi_reas
 		    !strcasecmp(p->itn.initiator, itn->initiator) &&
 		    (!itn->has_isid || !memcmp(p->itn.isid, itn->isid, 6)))
 			return;
-	if (lu->npua >= PUA_MAX) {
-		/* drop the oldest */
+	if (lu->npua >= PUA_MAX && lu->pua) {
+		/* drop the oldest (npua counts lu->pua, so the list is not empty) */
 		p = lu->pua;
 		lu->pua = p->next;
 		free(p);
@@ -171,7 +171,8 @@ enum scsi_reason scsi_pr_result(struct scsi_task *t, const struct pr_result *res
  * nexus may run only INQUIRY, REPORT LUNS, REQUEST SENSE (the ALWAYS class)
  * and RELEASE (which then does nothing); everything else, PERSISTENT RESERVE
  * IN/OUT included (SPC-4 5.13.3), is a RESERVATION CONFLICT. */
-static enum scsi_reason spc2_access(struct scsi_nexus *nx, struct scsi_lu *lu, enum pr_class cls)
+static enum scsi_reason spc2_access(const struct scsi_nexus *nx, struct scsi_lu *lu,
+				    enum pr_class cls)
 {
 	if (!lu->spc2_holder || lu->spc2_holder == nx)
 		return SR_OK;

@@ -295,7 +295,7 @@ enum scsi_reason scsi_ua_peek(struct scsi_nexus *nx, struct scsi_lu *lu, bool cl
 /* Removes every pending r of the nexus, on all LUs. */
 void scsi_ua_clear(struct scsi_nexus *nx, enum scsi_reason r);
 /* Adds r for every nexus that can reach lu except `except` (may be NULL). */
-void scsi_ua_broadcast(struct scsi_core *core, struct scsi_lu *lu, struct scsi_nexus *except,
+void scsi_ua_broadcast(struct scsi_core *core, struct scsi_lu *lu, const struct scsi_nexus *except,
 		       enum scsi_reason r);
 
 /* ---- PR glue (scsi_pr_glue.c) --------------------------------------------- */
@@ -334,7 +334,7 @@ enum scsi_reason scsi_spc2_reserve(struct scsi_task *t);
 enum scsi_reason scsi_spc2_release(struct scsi_task *t);
 /* LUN reset, hard reset, I_T nexus loss release SPC-2 reservations
  * (SPC-2 5.5.1); nx == NULL: whatever nexus holds it. */
-void scsi_spc2_release_lu(struct scsi_lu *lu, struct scsi_nexus *nx);
+void scsi_spc2_release_lu(struct scsi_lu *lu, const struct scsi_nexus *nx);
 
 /* SBC-4 4.x write protection: SR_OK if lu may be written; else DATA PROTECT
  * with WRITE PROTECTED for a read-only LU (configuration or backend) and

@@ -25,7 +25,7 @@ static bool conflicts(const struct scsi_tpriv *a, uint64_t lba, uint64_t nblk, b
 /* Does [lba, nblk) conflict with a holder, or with a waiter queued before
  * `upto` (NULL: every waiter)? */
 static bool blocked(struct scsi_lu *lu, uint64_t lba, uint64_t nblk, bool excl,
-		    struct scsi_task *upto)
+		    const struct scsi_task *upto)
 {
 	if (lu->rl.n_excl == 0 && !excl)
 		return false;

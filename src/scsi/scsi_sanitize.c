@@ -137,6 +137,8 @@ static void san_step(struct scsi_sanitize *s)
 {
 	struct scsi_lu *lu = s->lu;
 	uint64_t bs = lu->block_size;
+	/* block_size is never 0: scsi_lu_create() accepts only 512 or 4096 */
+	/* NOLINTNEXTLINE(clang-analyzer-core.DivideZero) */
 	uint64_t n = UTIL_MIN(s->end - s->pos, (uint64_t)(SAN_CHUNK / bs));
 	struct bdev_io *io = &s->io;
 

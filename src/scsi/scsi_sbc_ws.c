@@ -127,6 +127,7 @@ enum scsi_reason scsi_sbc_write_same(struct scsi_task *t)
 		enum scsi_reason r = scsi_blk_xbuf(t, (uint32_t)bytes);
 		if (r)
 			return r;
+		/* cppcheck-suppress knownConditionTrueFalse ; bytes >= one block here (nblk > 0) */
 		for (uint64_t o = 0; o < bytes; o += lu->block_size)
 			memcpy(tp->xbuf + o, blk, lu->block_size);
 		tp->xbuf_alloc = (uint32_t)bytes;
@@ -224,7 +225,7 @@ enum scsi_reason scsi_sbc_unmap(struct scsi_task *t)
 	if (ndesc > SCSI_UNMAP_MAX_DESC)
 		return bad_param(t, 2, -1);
 	for (uint32_t i = 0; i < ndesc; i++) {
-		const uint8_t *d = p + UNMAP_HDR + i * UNMAP_DESC;
+		const uint8_t *d = p + UNMAP_HDR + (size_t)i * UNMAP_DESC;
 		uint64_t lba = get_be64(d);
 		uint32_t n = get_be32(d + 8);
 		uint16_t off = (uint16_t)(UNMAP_HDR + i * UNMAP_DESC);

@@ -94,7 +94,7 @@ enum scsi_reason scsi_spc_report_luns(struct scsi_task *t)
 	uint8_t hdr[8] = {0};
 	put_be32(hdr, 8 * n);
 	memcpy(t->buf, hdr, UTIL_MIN(8u, alloc));
-	for (uint32_t i = 0; i < n && 8 + 8 * i < alloc; i++) {
+	for (size_t i = 0; i < n && 8 + 8 * i < alloc; i++) {
 		uint8_t e[8];
 		put_be64(e, scsi_lun_encode(tgt->luns[i].lun));
 		memcpy(t->buf + 8 + 8 * i, e, UTIL_MIN(8u, alloc - (8 + 8 * i)));

@@ -68,7 +68,7 @@ enum scsi_reason scsi_spc2_release(struct scsi_task *t)
 	return SR_OK;
 }
 
-void scsi_spc2_release_lu(struct scsi_lu *lu, struct scsi_nexus *nx)
+void scsi_spc2_release_lu(struct scsi_lu *lu, const struct scsi_nexus *nx)
 {
 	if (lu->spc2_holder && (!nx || lu->spc2_holder == nx))
 		lu->spc2_holder = NULL;

@@ -35,7 +35,7 @@ static struct scsi_lu *tmf_lu(struct scsi_tmf_req *req)
 	return scsi_target_lun_lookup(req->nexus->target, lun);
 }
 
-static bool target_maps(struct scsi_target *t, struct scsi_lu *lu)
+static bool target_maps(struct scsi_target *t, const struct scsi_lu *lu)
 {
 	for (unsigned i = 0; i < t->nluns; i++)
 		if (t->luns[i].lu == lu)
@@ -43,7 +43,7 @@ static bool target_maps(struct scsi_target *t, struct scsi_lu *lu)
 	return false;
 }
 
-static bool tmf_selects(struct scsi_tmf_req *req, struct scsi_lu *lu, struct scsi_task *t)
+static bool tmf_selects(struct scsi_tmf_req *req, const struct scsi_lu *lu, struct scsi_task *t)
 {
 	struct scsi_tpriv *tp = scsi_tp(t);
 
@@ -203,6 +203,7 @@ void scsi_tmf_submit(struct scsi_tmf_req *req)
 		core->tmfs = nt;
 		core->tmfs_cap = cap;
 	}
+	/* cppcheck-suppress badBitmaskCheck ; the packed (status << 32 | count) layout, spelled out */
 	TMF_COUNT(req) = (uint64_t)SCSI_TMF_COMPLETE << 32 | n;
 	core->tmfs[core->ntmfs++] = req;
 }

@@ -83,9 +83,7 @@ static enum scsi_reason parse(struct scsi_task *t, bool write, uint64_t *lba, ui
 
 	scsi_blk_cdb_lba(t, lba, nblk, &lb);
 	uint64_t len = (uint64_t)*nblk * lu->block_size;
-	if (write)
-		t->xfer_len = len > 0xffffffffull ? 0xffffffffu : (uint32_t)len;
-	else if (bytchk == BYTCHK_ALL)
+	if (write || bytchk == BYTCHK_ALL)
 		t->xfer_len = len > 0xffffffffull ? 0xffffffffu : (uint32_t)len;
 	else if (bytchk == BYTCHK_ONE)
 		t->xfer_len = *nblk ? lu->block_size : 0;
