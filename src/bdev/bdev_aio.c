@@ -52,6 +52,14 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 #include "bdev_aio.h"
 
@@ -489,7 +497,14 @@ int bdev_aio_start(struct bdev_aio *a)
 	a->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (a->efd < 0)
 		return -errno;
-	a->uring = ring_usable(a->ctx);
+	/*
+	 * Not under valgrind: memcheck maps only the io_setup(nr) events of the
+	 * ring, not the larger ring the kernel allocates (fs/aio.c doubles nr),
+	 * and marks READ buffers defined only in its io_getevents wrapper, so
+	 * reaping from the ring shows as invalid reads and uninitialised data
+	 * sent on the wire (docs/testing.md, valgrind).
+	 */
+	a->uring = ring_usable(a->ctx) && !RUNNING_ON_VALGRIND;
 	ret = evl_fd_add(a->b.evl, a->efd, EPOLLIN | (a->uring ? EPOLLET : 0), aio_event_cb, a);
 	if (ret) {
 		close(a->efd);
