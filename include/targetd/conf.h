@@ -74,6 +74,7 @@ struct conf {
 	uint32_t max_outstanding_r2t, cmdsn_window;
 	int log_level; /* enum util_log_level; 0 = not set (daemon default) */
 	struct conf_chap discovery_chap; /* [global] discovery_chap_user = ... */
+	uint32_t poll_us; /* [global] poll_us: event loop busy poll, 0 = off (issue 8) */
 };
 
 /* Parse and validate. Every problem is logged as "path:line: message" (subsys

@@ -28,6 +28,12 @@ int evl_create(struct evl **out); /* 0 or -errno */
 void evl_destroy(struct evl *evl); /* joins the worker */
 int evl_run(struct evl *evl); /* until evl_stop(); 0 or -errno */
 void evl_stop(struct evl *evl); /* loop thread; run() returns after this batch */
+/* Opt-in busy polling (added for issue 8, config poll_us): when the loop has
+ * nothing to do it keeps calling epoll_wait with timeout 0 for up to poll_us
+ * microseconds since the last event before it sleeps in epoll_wait(-1).
+ * Saves the wakeup of a sleeping thread on each request at the price of a
+ * spinning CPU. 0 (the default) never spins. Loop thread (or before run). */
+void evl_set_poll_us(struct evl *evl, uint32_t poll_us);
 
 /* events: EPOLLIN | EPOLLOUT | EPOLLRDHUP ... (level triggered). */
 int evl_fd_add(struct evl *evl, int fd, uint32_t events, evl_fd_cb cb, void *arg);

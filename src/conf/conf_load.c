@@ -141,6 +141,16 @@ static void k_log_level(struct conf_state *st, const char *key, const char *val)
 		ERR(st, "log_level must be err, warn, notice, info or debug, got '%s'", val);
 }
 
+/* Busy polling of the event loop (evloop.h evl_set_poll_us): microseconds,
+ * 0 = off. Capped at 10 ms: beyond that it is a spinning core, not a latency
+ * trade. */
+static void k_poll_us(struct conf_state *st, const char *key, const char *val)
+{
+	(void)key;
+	if (conf_parse_u32(val, 0, 10000, &st->c->poll_us))
+		ERR(st, "poll_us must be a number of microseconds from 0 to 10000, got '%s'", val);
+}
+
 static const struct key global_keys[] = {
     {"state_dir", false, k_state_dir},
     {"max_recv_data_segment_length", false, k_bytes},
@@ -155,6 +165,7 @@ static const struct key global_keys[] = {
     {"max_sessions_per_target", false, k_count},
     {"max_registrants", false, k_count},
     {"log_level", false, k_log_level},
+    {"poll_us", false, k_poll_us},
     /* CHAP for discovery sessions (conf_chap.c) */
     {"discovery_chap_user", false, conf_k_chap},
     {"discovery_chap_secret", false, conf_k_chap},

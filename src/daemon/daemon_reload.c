@@ -597,6 +597,10 @@ static void apply(struct daemon *d, const struct conf *nc, struct prep *p,
 	} else if (oc->log_level == UTIL_LOG_DEBUG && nc->log_level != UTIL_LOG_DEBUG) {
 		warning(rep, "leaving log_level = debug needs a restart");
 	}
+	if (oc->poll_us != nc->poll_us) {
+		evl_set_poll_us(d->evl, nc->poll_us);
+		change(rep, "poll_us = %u (event loop busy polling)", nc->poll_us);
+	}
 	/* Targets that went away. */
 	for (size_t i = 0; i < oc->n_targets; i++) {
 		if (find_target(nc, oc->targets[i].name))

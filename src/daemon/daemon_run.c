@@ -330,6 +330,11 @@ int daemon_run(const struct conf *c, const char *control_path)
 		r = evl_create(&d.evl);
 	if (r && !d.evl)
 		log_err("daemon", "creating the event loop: %s", strerror(-r));
+	if (!r && c->poll_us) {
+		evl_set_poll_us(d.evl, c->poll_us);
+		log_notice("daemon", "poll_us = %u: the event loop busy-polls before sleeping",
+			   c->poll_us);
+	}
 	if (!r)
 		r = daemon_signals_start(d.evl, &d.sig);
 	if (!r)

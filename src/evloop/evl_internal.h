@@ -32,6 +32,8 @@ struct evl {
 	size_t nfds;
 	struct evl_defer *defer_head, *defer_tail;
 	bool stop;
+	uint64_t poll_ns; /* busy poll window, 0: off */
+	uint64_t idle_since_ns; /* CLOCK_MONOTONIC of the first empty poll, 0: busy */
 	struct evl_worker worker;
 };
 

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "evl_internal.h"
@@ -186,14 +187,45 @@ static void defer_drain(struct evl *evl)
 	}
 }
 
+void evl_set_poll_us(struct evl *evl, uint32_t poll_us)
+{
+	evl->poll_ns = (uint64_t)poll_us * 1000u;
+	evl->idle_since_ns = 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* epoll_wait timeout: 0 while deferred work is pending or stopping; with busy
+ * polling on, 0 until the loop has been idle for poll_ns; else sleep. */
+static int wait_timeout(struct evl *evl)
+{
+	uint64_t now;
+
+	if (evl->defer_head || evl->stop)
+		return 0;
+	if (!evl->poll_ns)
+		return -1;
+	now = mono_ns();
+	if (!evl->idle_since_ns) {
+		evl->idle_since_ns = now;
+		return 0;
+	}
+	return now - evl->idle_since_ns < evl->poll_ns ? 0 : -1;
+}
+
 int evl_run(struct evl *evl)
 {
 	struct epoll_event evs[EVL_BATCH];
 	int ret = 0;
 
 	for (;;) {
-		int n =
-		    epoll_wait(evl->epfd, evs, EVL_BATCH, evl->defer_head || evl->stop ? 0 : -1);
+		int n = epoll_wait(evl->epfd, evs, EVL_BATCH, wait_timeout(evl));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -201,6 +233,8 @@ int evl_run(struct evl *evl)
 			ret = -errno;
 			break;
 		}
+		if (n > 0)
+			evl->idle_since_ns = 0; /* busy: the poll window starts again */
 		for (int i = 0; i < n; i++) {
 			int fd = (int)(uint32_t)evs[i].data.u64;
 			uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);

@@ -128,17 +128,20 @@ for rep in $(seq "$REPS"); do
 		for i in $(seq 0 $((n - 1))); do
 			name=${NAMES[$(((i + rep) % n))]}
 			j=$("$BENCH" --url "${URL[$name]}" --rw "$rw" --bs 4k --qd 1 --time "$TIME" \
-				--ramp 0.5 --size 64M --pid "${TPID[$name]}" --json) || true
-			[ -n "$j" ] && printf '%s\t%s\t%s\n' "$name" "$rw" "$j" >>"$RES"
+				--ramp 0.5 --size 64M --pid "${TPID[$name]}" --json 2>>"$OUT/bench.err") ||
+				echo "qd1.sh: $name $rw rep $rep failed (see $OUT/bench.err)" >&2
+			if [ -n "$j" ]; then printf '%s\t%s\t%s\n' "$name" "$rw" "$j" >>"$RES"; fi
 		done
 		if [ -x "$FLOOR" ]; then
 			mode=read
 			[ "$rw" = randwrite ] && mode=write
 			for poll in 0 50; do
-				j=$("$FLOOR" --mode $mode --ios $((TIME * 10000)) --poll-us $poll --json) || true
-				[ -n "$j" ] && printf '%s\t%s\t%s\n' "tcp-floor-poll$poll" "$rw" \
-					"$(jq -c '{iops: .rtt_per_s, all: {lat_us: {p50: .p50_us, p99: .p99_us}},
-						target_cpu_us_per_io: .server_cpu_us_per_rt}' <<<"$j")" >>"$RES"
+				j=$("$FLOOR" --mode $mode --ios $((TIME * 10000)) --poll-us $poll --json) || j=''
+				if [ -n "$j" ]; then
+					printf '%s\t%s\t%s\n' "tcp-floor-poll$poll" "$rw" \
+						"$(jq -c '{iops: .rtt_per_s, all: {lat_us: {p50: .p50_us, p99: .p99_us}},
+							target_cpu_us_per_io: .server_cpu_us_per_rt}' <<<"$j")" >>"$RES"
+				fi
 			done
 		fi
 	done

@@ -283,6 +283,26 @@ static void sbc4_5_30_sanitize_key_default_no(void **state)
 	unload(&l);
 }
 
+/* issue 8: poll_us = 0..10000 in [global], default 0 (busy polling off) */
+static void poll_us_key_range_and_default(void **state)
+{
+	struct loaded l;
+
+	(void)state;
+	load_text(&l, "[global]\npoll_us = 50\n[portal p]\nlisten = 127.0.0.1:3260\n");
+	assert_int_equal(l.r, 0);
+	assert_int_equal(l.c->poll_us, 50);
+	unload(&l);
+	load_text(&l, "[global]\nstate_dir = /x\n[portal p]\nlisten = 127.0.0.1:3260\n");
+	assert_int_equal(l.r, 0);
+	assert_int_equal(l.c->poll_us, 0);
+	unload(&l);
+	load_text(&l, "[global]\npoll_us = 10001\n");
+	assert_int_equal(l.r, -EINVAL);
+	assert_int_equal(count_problems(&l, 2, false, "poll_us must be"), 1);
+	unload(&l);
+}
+
 static void portal_without_listen_and_target_on_missing_group(void **state)
 {
 	struct loaded l;
@@ -364,6 +384,7 @@ int main(void)
 	    cmocka_unit_test(every_problem_reported_with_its_line),
 	    cmocka_unit_test(target_without_lun_is_only_a_warning),
 	    cmocka_unit_test(key_outside_section_and_empty_value_rejected),
+	    cmocka_unit_test(poll_us_key_range_and_default),
 	    cmocka_unit_test(portal_without_listen_and_target_on_missing_group),
 	    cmocka_unit_test(rfc7143_4_2_7_target_header_with_spaces_rejected),
 	    cmocka_unit_test(rfc7143_4_2_7_1_max_length_names_and_long_lines),

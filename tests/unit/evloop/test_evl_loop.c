@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -234,6 +235,66 @@ static void timer_oneshot_destroy_in_callback(void **state)
 	assert_int_equal(c.fired, 1);
 }
 
+/* ---- busy polling (evl_set_poll_us, issue 8) ---- */
+static uint64_t thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void oneshot_stop(void *arg)
+{
+	struct timer_ctx *c = arg;
+
+	c->fired++;
+	evl_stop(c->evl);
+}
+
+/* The loop spins for about poll_us after the last event, then sleeps: a
+ * timer 80 ms away fires on time and the wait costs a few ms of CPU, not 80. */
+static void busy_poll_spins_then_sleeps(void **state)
+{
+	struct timer_ctx c = {.evl = *state};
+	uint64_t cpu0, cpu;
+
+	evl_set_poll_us(c.evl, 5000);
+	assert_int_equal(evl_timer_create(c.evl, oneshot_stop, &c, &c.t), 0);
+	assert_int_equal(evl_timer_arm(c.t, 80, 0), 0);
+	c.start = util_now_ms();
+	cpu0 = thread_cpu_us();
+	assert_int_equal(evl_run(c.evl), 0);
+	cpu = thread_cpu_us() - cpu0;
+	assert_int_equal(c.fired, 1);
+	assert_true(util_now_ms() - c.start >= 79);
+	assert_true(cpu >= 300); /* it did spin (lenient: shared CI machines) */
+	assert_true(cpu < 40000); /* and then slept */
+	evl_timer_destroy(c.t);
+}
+
+/* Events arriving while the loop spins are delivered like any other. */
+static void busy_poll_delivers_fd_events(void **state)
+{
+	struct evl *evl = *state;
+	struct pipe_ctx c = {0};
+	int p[2];
+
+	evl_set_poll_us(evl, 10000);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(evl_fd_add(evl, p[0], EPOLLIN, pipe_cb, &c), 0);
+	assert_int_equal(write(p[1], "a", 1), 1);
+	assert_int_equal(evl_run(evl), 0);
+	assert_int_equal(write(p[1], "b", 1), 1);
+	assert_int_equal(evl_run(evl), 0);
+	assert_int_equal(c.calls, 2);
+	assert_string_equal(c.got, "b");
+	evl_set_poll_us(evl, 0);
+	evl_fd_del(evl, p[0]);
+	close(p[0]);
+	close(p[1]);
+}
+
 /* ---- worker jobs ---- */
 #define NJOBS 50
 struct job_ctx {
@@ -306,6 +367,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(defer_cancel, setup, teardown),
 	    cmocka_unit_test_setup_teardown(timer_periodic_then_disarm, setup, teardown),
 	    cmocka_unit_test_setup_teardown(timer_oneshot_destroy_in_callback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(busy_poll_spins_then_sleeps, setup, teardown),
+	    cmocka_unit_test_setup_teardown(busy_poll_delivers_fd_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(worker_jobs_done_on_loop_in_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(stop_before_run_returns_after_one_batch, setup,
 					    teardown),
