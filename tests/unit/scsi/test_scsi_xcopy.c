@@ -233,6 +233,62 @@ static void sbc4_5_3_xcopy_holds_its_ranges_against_compare_and_write(void **sta
 	assert_memory_equal(back + BS, aa, 7 * BS);
 }
 
+/* SPC-4 7.5.8 SWP on the destination LU: EXTENDED COPY to it is DATA PROTECT
+ * / LOGICAL UNIT SOFTWARE WRITE PROTECTED (SBC-4 4.x write protection) and
+ * nothing is written; copying from it still works. */
+static void sbc4_4_x_xcopy_to_software_write_protected_lu(void **state)
+{
+	struct xfx *x = *state;
+	struct fx *f = &x->f;
+	uint8_t n0[16], n1[16], p[16 + 64 + 28];
+	uint8_t ms[6] = {0x1a, 0x08, 0x0a, 0, 255, 0}, sel[6] = {0x15, 0x10, 0, 0, 16, 0};
+	uint8_t page[16];
+	static uint8_t aa[4 * BS], back[4 * BS], zero[4 * BS];
+	struct cmd c;
+	size_t off = 16;
+
+	memset(aa, 0xaa, sizeof(aa));
+	lun_io(f, 0, true, 0, 4, aa);
+	lun_io(f, 1, true, 0, 4, zero);
+	/* SWP=1 on LUN 1: its control page written back with byte 4 bit 3 */
+	cmd_prep(&c, f, f->nx, 1, ms, 6, 255, SCSI_TASK_F_READ);
+	cmd_submit(&c);
+	fx_run(f);
+	assert_good(&c);
+	memcpy(page, c.t.buf, 16);
+	cmd_fini(&c);
+	page[0] = 0;
+	page[4 + 4] |= 0x08;
+	cmd_prep(&c, f, f->nx, 1, sel, 6, 16, SCSI_TASK_F_WRITE);
+	cmd_data_out(&c, page, 16);
+	cmd_submit(&c);
+	fx_run(f);
+	assert_good(&c);
+	cmd_fini(&c);
+
+	naa_of(f, 0, n0);
+	naa_of(f, 1, n1);
+	memset(p, 0, sizeof(p));
+	off += tgt_desc(p + off, n0);
+	off += tgt_desc(p + off, n1);
+	off += seg_desc(p + off, 0, 1, 4, 0, 0);
+	p[1] = 0x18;
+	put_be16(p + 2, 64);
+	put_be32(p + 8, 28);
+	xcopy_run(&c, f, p, (uint32_t)off);
+	assert_sense(&c, 0x07, 0x27, 0x02);
+	cmd_fini(&c);
+	lun_io(f, 1, false, 0, 4, back);
+	assert_memory_equal(back, zero, sizeof(zero));
+	/* the other direction: LUN 1 is only read */
+	seg_desc(p + 16 + 64, 1, 0, 4, 0, 0);
+	xcopy_run(&c, f, p, (uint32_t)off);
+	assert_good(&c);
+	cmd_fini(&c);
+	lun_io(f, 0, false, 0, 4, back);
+	assert_memory_equal(back, zero, sizeof(zero));
+}
+
 /* CVE-2020-28374: an LU outside the nexus's LUN map cannot be named as a
  * copy source or destination. */
 static void spc4_6_4_xcopy_lu_outside_lun_map_unreachable(void **state)
@@ -392,6 +448,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(spc4_6_4_xcopy_keeps_its_lus_alive, xsetup, xteardown),
 	    cmocka_unit_test_setup_teardown(
 		sbc4_5_3_xcopy_holds_its_ranges_against_compare_and_write, xsetup, xteardown),
+	    cmocka_unit_test_setup_teardown(sbc4_4_x_xcopy_to_software_write_protected_lu, xsetup,
+					    xteardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
