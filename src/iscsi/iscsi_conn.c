@@ -130,7 +130,7 @@ void iscsi_conn_send(struct iscsi_conn *c, struct iscsi_tx_pdu *pdu, bool adv_st
  * reading until the peer has taken enough of its output (TCP flow control does
  * the rest). Twice the largest Data-In of one command, so normal initiators with
  * several large READs in flight never notice. */
-#define ISCSI_TX_HIGH (2u * SCSI_XFER_MAX)
+#define ISCSI_TX_HIGH ((size_t)2 * SCSI_XFER_MAX)
 
 static void conn_update_events(struct iscsi_conn *c, bool want_out)
 {
@@ -663,7 +663,7 @@ static void sockaddr_text(const struct sockaddr_storage *ss, char *buf, size_t c
 int iscsi_conn_create(struct iscsi_server *srv, struct iscsi_portal *portal, int fd)
 {
 	struct iscsi_conn *c = calloc(1, sizeof(*c));
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = {0}; /* the analyzer cannot see getpeername() fill it */
 	socklen_t sl;
 	int one = 1;
 	int r;
@@ -802,8 +802,10 @@ static void conn_free_deferred(void *arg)
 		return;
 	c->freeing = true;
 	/* anything left (responses dropped by the tx teardown) */
+	/* every command on c->cmds has on_list set, so each release unlinks it
+	 * before it can be freed (the analyzer assumes on_list may be false) */
 	while (c->cmds)
-		iscsi_cmd_release(c->cmds);
+		iscsi_cmd_release(c->cmds); /* NOLINT(clang-analyzer-unix.Malloc) */
 	if (c->sess) {
 		if (c->sess->nexus) {
 			scsi_nexus_set_abort_hook(c->sess->nexus, NULL, c);

@@ -290,13 +290,11 @@ static uint64_t our_num(const struct iscsi_nego *n, enum key_id id)
 	case KEY_IMMEDIATE_DATA:
 		return s->immediate_data;
 	case KEY_DATA_PDU_IN_ORDER:
-		return 1; /* we require in-order data */
 	case KEY_DATA_SEQ_IN_ORDER:
-		return 1;
+		return 1; /* we require in-order data */
 	case KEY_IFMARKER:
-		return 0; /* markers not supported */
 	case KEY_OFMARKER:
-		return 0;
+		return 0; /* markers not supported */
 	case KEY_HEADER_DIGEST:
 	case KEY_DATA_DIGEST:
 	case KEY_AUTH_METHOD:
