@@ -191,7 +191,7 @@ void scsi_tmf_submit(struct scsi_tmf_req *req)
 	}
 	if (core->ntmfs == core->tmfs_cap) {
 		unsigned cap = core->tmfs_cap ? core->tmfs_cap * 2 : 8;
-		struct scsi_tmf_req **nt = realloc(core->tmfs, cap * sizeof(*nt));
+		struct scsi_tmf_req **nt = realloc(core->tmfs, cap * sizeof(struct scsi_tmf_req *));
 		if (!nt) {
 			/* the tasks are marked aborted; answer now rather than
 			 * lose the TMF */

@@ -370,7 +370,7 @@ enum scsi_reason scsi_spc_xcopy(struct scsi_task *t)
 	struct xc_job *j = (struct xc_job *)(void *)tp->xbuf;
 	memset(j, 0, sizeof(*j));
 	j->locked_seg = -1;
-	memcpy(j->td, td, sizeof(td[0]) * ntd);
+	memcpy(j->td, td, ntd * sizeof(struct scsi_lu *));
 	/* the LUs stay alive until the task completes (scsi_lu_destroy) */
 	j->ntd = ntd;
 	for (unsigned i = 0; i < ntd; i++)
