@@ -158,6 +158,7 @@ static void on_listen(struct evl *evl, int fd, uint32_t events, void *arg)
 	int cfd;
 
 	(void)events;
+	/* cppcheck-suppress nullPointer ; accept4(2) takes NULL addr and addrlen */
 	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0)
 		return; /* EAGAIN, or the client already went away */
