@@ -492,12 +492,12 @@ static void connect_cb(struct iscsi_context *iscsi, int status, void *command_da
 		}
 	}
 	if (status != SCSI_STATUS_GOOD) {
-		if (s->state != SS_DEAD)
+		if (s->state != SS_DEAD) {
 			fprintf(stderr, "targetd-bench: session %d: %s: %s\n", s->idx,
 				s->state == SS_CONNECTING ? "login failed" : "connection lost",
 				iscsi_get_error(iscsi));
-		if (s->state != SS_DEAD)
 			g_errors_total++;
+		}
 		s->state = SS_DEAD;
 		return;
 	}
