@@ -194,6 +194,13 @@ struct scsi_task {
 
 void scsi_task_submit(struct scsi_task *task);
 
+/* Added (additive, issue 9): the Data-In buffer scsi will allocate for this
+ * command (a READ's TRANSFER LENGTH x block size, at most SCSI_XFER_MAX; 0 for
+ * commands whose data-in is small), whatever the edtl says. Needs nexus,
+ * lun_raw and cdb filled in; call before scsi_task_submit(). Transports that
+ * bound memory per connection charge max(edtl, this). */
+uint32_t scsi_task_data_in_max(const struct scsi_task *t);
+
 /* ---- task management (SAM-5 7) -------------------------------------------- */
 
 enum scsi_tmf_fn {

@@ -63,8 +63,9 @@ static enum iscsi_verdict cmd_refuse(struct iscsi_conn *c, const uint8_t *bhs, u
 /*
  * Bounded memory per connection (issue 9): the data buffers of a connection's
  * commands (a WRITE's, allocated here, and a READ's Data-In buffer, allocated by
- * scsi) are charged when the command header arrives and given back when the
- * command is released, and may not exceed max_conn_data_bytes. SAM-5 5.3.1
+ * scsi as large as its CDB asks: scsi_task_data_in_max) are charged when the
+ * command header arrives and given back when the command is released, and may
+ * not exceed max_conn_data_bytes. SAM-5 5.3.1
  * (status codes): when the logical unit has at least one command in the task
  * set for an I_T nexus and a lack of task set resources prevents entering a
  * newly received command from that I_T nexus, TASK SET FULL shall be returned
@@ -98,7 +99,7 @@ enum iscsi_verdict iscsi_scsi_cmd_hdr(struct iscsi_conn *c, const uint8_t *bhs, 
 	const struct iscsi_params *p = &c->params;
 	bool rd = h->flags & ISCSI_CMD_FLAG_READ, wr = h->flags & ISCSI_CMD_FLAG_WRITE;
 	uint32_t edtl = get_be32(h->edtl), itt = get_be32(h->itt);
-	uint32_t ahs_len = bhs[4] * 4u;
+	uint32_t ahs_len = bhs[4] * 4u, need;
 	struct iscsi_cmd *cmd;
 	struct scsi_task *t;
 
@@ -144,8 +145,13 @@ enum iscsi_verdict iscsi_scsi_cmd_hdr(struct iscsi_conn *c, const uint8_t *bhs, 
 	t->tag = itt;
 	t->edtl = edtl;
 	t->transport_priv = cmd;
-	if ((rd || wr) && edtl && !(wr && edtl > SCSI_XFER_MAX))
-		charge_data(c, cmd, UTIL_MIN(edtl, SCSI_XFER_MAX));
+	/* the buffer is the EDTL's (a WRITE's, up to SCSI_XFER_MAX) or what a
+	 * READ's CDB makes scsi allocate, which the EDTL does not bound */
+	need =
+	    (rd || wr) && edtl && !(wr && edtl > SCSI_XFER_MAX) ? UTIL_MIN(edtl, SCSI_XFER_MAX) : 0;
+	need = UTIL_MAX(need, scsi_task_data_in_max(t));
+	if (need)
+		charge_data(c, cmd, need);
 	if (wr && edtl) {
 		if (edtl > SCSI_XFER_MAX || cmd->task_set_full) {
 			/* scsi.h: discard the data, submit with buf == NULL; or

@@ -222,6 +222,37 @@ static void rfc7143_4_2_2_1_held_and_immediate_commands_over_cap_task_set_full(v
 	pump(f, 10);
 }
 
+static void rfc7143_11_4_5_1_read_cdb_longer_than_edtl_charged_by_its_cdb(void **state)
+{
+	struct fx *f = *state;
+	uint32_t ttt;
+
+	login(f);
+	send_cmd(f, ISCSI_FLAG_FINAL | ISCSI_CMD_FLAG_WRITE | 1, 2, 2, CAP / 2, 0x2a, 64, 0);
+	expect_r2t(f, 2, &ttt);
+	/* READ(10) of 128 blocks (64 KiB) with EDTL 0 and no R bit: scsi would
+	 * read, and allocate, what the CDB asks (only the EDTL is sent, the rest
+	 * is overflow, 11.4.5.1), so the charge is 64 KiB and it does not fit */
+	send_cmd(f, ISCSI_FLAG_FINAL | 1, 3, 3, 0, 0x28, 128, 0);
+	assert_int_equal(expect_rsp(f, 3, NULL), SCSI_STATUS_TASK_SET_FULL);
+	/* 32 KiB with EDTL 512 fits beside the WRITE: 512 bytes come back */
+	send_cmd(f, ISCSI_FLAG_FINAL | ISCSI_CMD_FLAG_READ | 1, 4, 4, 512, 0x28, 64, 0);
+	{
+		uint8_t bhs[48];
+		uint32_t dsl;
+
+		assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, &dsl), 0);
+		assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_DATA_IN);
+		assert_int_equal(dsl, 512);
+		assert_int_equal(bhs[3], SCSI_STATUS_GOOD);
+	}
+	send_dout(f, 2, ttt, 0, 0, CAP / 2, true);
+	assert_int_equal(expect_rsp(f, 2, NULL), SCSI_STATUS_GOOD);
+	assert_int_equal(only_conn(f)->data_bytes, 0);
+	close(f->fd);
+	pump(f, 10);
+}
+
 static void issue9_command_larger_than_cap_admitted_when_connection_holds_none(void **state)
 {
 	struct fx *f = *state;
@@ -434,6 +465,9 @@ int main(void)
 					    setup_data, teardown),
 	    cmocka_unit_test_setup_teardown(
 		rfc7143_4_2_2_1_held_and_immediate_commands_over_cap_task_set_full, setup_data,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		rfc7143_11_4_5_1_read_cdb_longer_than_edtl_charged_by_its_cdb, setup_data,
 		teardown),
 	    cmocka_unit_test_setup_teardown(
 		issue9_command_larger_than_cap_admitted_when_connection_holds_none, setup_data,

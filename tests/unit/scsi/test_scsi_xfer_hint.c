@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* scsi_task_data_in_max (issue 9): the Data-In buffer a READ's CDB will make
+ * scsi allocate (TRANSFER LENGTH x block size, SBC-4 5.13-5.16), known before
+ * submission, whatever the EDTL says. */
+#include "scsi_harness.h"
+
+static void hint(struct fx *f, uint64_t lun, const uint8_t *cdb, uint32_t want)
+{
+	struct cmd c;
+
+	cmd_prep(&c, f, f->nx, lun, cdb, 16, 0, 0);
+	assert_int_equal(scsi_task_data_in_max(&c.t), want);
+}
+
+static void sbc4_5_read_cdbs_give_transfer_length_times_block_size(void **state)
+{
+	struct fx f;
+	uint8_t r6[16] = {0x08, 0, 0, 0, 0}, r10[16] = {0x28}, r12[16] = {0xa8}, r16[16] = {0x88};
+
+	(void)state;
+	fx_init_lu(&f, "mem:16M", 4096, false, true);
+	hint(&f, 0, r6, 256 * 4096); /* SBC-4 5.13: READ(6) length 0 is 256 blocks */
+	r6[4] = 3;
+	hint(&f, 0, r6, 3 * 4096);
+	put_be16(r10 + 7, 16);
+	hint(&f, 0, r10, 16 * 4096);
+	put_be32(r12 + 6, 2048);
+	hint(&f, 0, r12, 2048 * 4096); /* 8 MiB: SCSI_XFER_MAX */
+	put_be32(r16 + 10, 2049);
+	hint(&f, 0, r16, 0); /* over MAXIMUM TRANSFER LENGTH: refused, nothing allocated */
+	put_be32(r16 + 10, 1);
+	hint(&f, 0, r16, 4096);
+	hint(&f, 5, r16, 0); /* no such LUN */
+	fx_fini(&f);
+}
+
+static void sbc4_5_other_commands_give_zero(void **state)
+{
+	struct fx f;
+	uint8_t w10[16] = {0x2a}, inq[16] = {0x12, 0, 0, 0xff, 0xff};
+
+	(void)state;
+	fx_init(&f);
+	put_be16(w10 + 7, 16);
+	hint(&f, 0, w10, 0); /* data-out: the transport's own buffer */
+	hint(&f, 0, inq, 0);
+	fx_fini(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(sbc4_5_read_cdbs_give_transfer_length_times_block_size),
+	    cmocka_unit_test(sbc4_5_other_commands_give_zero),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
