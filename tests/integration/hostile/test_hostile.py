@@ -825,6 +825,52 @@ def sam5_5_3_1_200_unsolicited_8mib_writes_task_set_full_memory_bounded(ctx):
     ctx.finish()
 
 
+def rfc7143_11_4_5_1_200_reads_with_edtl_0_and_8mib_cdbs_memory_bounded(ctx):
+    """Issue 9: a READ's Data-In buffer is as large as its CDB asks, whatever the
+    EDTL says (only the EDTL is sent, the rest is overflow, RFC 7143 11.4.5.1).
+    One connection sends 200 READ (10) of 8 MiB with EDTL 0 and no R bit at once:
+    they are charged by their CDBs (scsi_task_data_in_max) against
+    max_conn_data_bytes (64 MiB), so at most 8 run at a time and the others get
+    TASK SET FULL (SAM-5 5.3.1); targetd's peak RSS grows by less than 64 MiB +
+    48 MiB. Before the charge followed the CDB, all 200 buffers were allocated."""
+    ctx.start(cmdsn_window=256)
+    s = ctx.session(isid=b"\x80\x00\x00\x00\x10\x01")
+    for _ in range(3):  # SAM-5 6.x: consume the new nexus's unit attention
+        if s.scsi(b"\0" * 6)[0] == 0:
+            break
+    pid = ctx.t.proc.pid
+    before = vm_kib(pid, "VmRSS")
+    n, nblk = 200, 8 * MiB // 512
+    pdus = b""
+    for _ in range(n):
+        itt, pdu = s.scsi_cmd_pdu(R.cdb10(0x28, 0, nblk), edtl=0)
+        s.cmdsn = (s.cmdsn + 1) & 0xffffffff
+        pdus += pdu
+    s.send(pdus)
+    good = tsf = 0
+    while good + tsf < n:
+        r = s.recv(scaled(30))
+        expect(r.opcode == R.OP_SCSI_RSP, f"only SCSI Responses (EDTL 0: no Data-In), got {r}")
+        if r.hdr[3] == 0:
+            expect(r.flags & 0x04 and r.u32(44) == 8 * MiB,
+                   f"GOOD with an overflow residual of 8 MiB (11.4.5.1): {r}")
+            good += 1
+        elif r.hdr[3] == 0x28:
+            tsf += 1
+        else:
+            raise HarnessError(f"status 0x{r.hdr[3]:02x} for {r}")
+    peak = vm_kib(pid, "VmHWM") - before
+    print(f"{n} READs of 8 MiB with EDTL 0: {good} GOOD, {tsf} TASK SET FULL; "
+          f"peak RSS growth {peak} KiB")
+    expect(tsf > 0 and good >= 8, f"some run, the excess TASK SET FULL ({good}, {tsf})")
+    expect(VALGRIND or peak < (64 + 48) * 1024,
+           f"peak RSS grew by {peak} KiB (cap 64 MiB + 48 MiB)")
+    s.ping(b"after the read flood")
+    s.logout()
+    s.close()
+    ctx.finish()
+
+
 def issue9_max_connections_per_address_extra_closed_other_address_logs_in(ctx):
     """Issue 9 per-address limit (iscsi_server.c portal_accept): with
     max_connections_per_address = 4 the bystander and three sessions from
@@ -887,6 +933,7 @@ TESTS = {f.__name__: f for f in [
     rfc7143_11_12_4_unsupported_version_refused,
     issue9_max_sessions_per_target_out_of_resources,
     sam5_5_3_1_200_unsolicited_8mib_writes_task_set_full_memory_bounded,
+    rfc7143_11_4_5_1_200_reads_with_edtl_0_and_8mib_cdbs_memory_bounded,
     issue9_max_connections_per_address_extra_closed_other_address_logs_in,
 ]}
 
