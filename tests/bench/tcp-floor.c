@@ -16,6 +16,9 @@
  * the server between the first and last timed request) and of the client.
  * --poll-us N makes the server spin on epoll_wait(timeout 0) for up to N us
  * before sleeping, like targetd's poll_us, to show the floor with busy polling.
+ * --uring (built when liburing is installed) runs the same server on io_uring:
+ * the reply's writev and the next recv are submitted together and one
+ * io_uring_enter waits for both, one syscall per round trip instead of three.
  *
  * Not a test; a reference line in compare.sh and docs/performance.md.
  */
@@ -33,6 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#ifdef HAVE_LIBURING
+#include <liburing.h>
+#endif
 
 #define HDR 48
 #define DATA 4096
@@ -46,6 +52,7 @@ enum {
 struct opts {
 	long n, warmup;
 	long poll_us;
+	int uring; /* --uring: the server on io_uring, one syscall per round trip */
 	int write_mode;
 	int json;
 };
@@ -67,9 +74,11 @@ static void die(const char *what)
 static void usage(const char *argv0)
 {
 	fprintf(stderr,
-		"usage: %s [--mode read|write] [--ios N] [--warmup N] [--poll-us N] [--json]\n"
+		"usage: %s [--mode read|write] [--ios N] [--warmup N] [--poll-us N] [--uring] "
+		"[--json]\n"
 		"  read : 48-byte request, 48+4096-byte reply (a 4 KiB READ at QD1)\n"
-		"  write: 48+4096-byte request, 48-byte reply (a 4 KiB WRITE, immediate data)\n",
+		"  write: 48+4096-byte request, 48-byte reply (a 4 KiB WRITE, immediate data)\n"
+		"  --uring: the server on io_uring (one io_uring_enter per round trip)\n",
 		argv0);
 	exit(2);
 }
@@ -130,6 +139,10 @@ static int wait_readable(int ep, long poll_us)
 	}
 }
 
+#ifdef HAVE_LIBURING
+static void server_uring(int fd, const struct opts *o);
+#endif
+
 /* The target-shaped side. Reports its CPU ns between MARK and STOP in the
  * first 8 bytes of the last reply's data. */
 static void server(int lfd, const struct opts *o)
@@ -144,6 +157,13 @@ static void server(int lfd, const struct opts *o)
 	if (fd < 0)
 		die("accept");
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+#ifdef HAVE_LIBURING
+	if (o->uring) {
+		server_uring(fd, o);
+		close(fd);
+		_exit(0);
+	}
+#endif
 	ep = epoll_create1(0);
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
 		die("epoll");
@@ -170,6 +190,74 @@ static void server(int lfd, const struct opts *o)
 	close(fd);
 	_exit(0);
 }
+
+#ifdef HAVE_LIBURING
+static void uring_wait(struct io_uring *ring, unsigned submit_nr, int *res)
+{
+	struct io_uring_cqe *cqe;
+	unsigned seen = 0;
+
+	if (io_uring_submit_and_wait(ring, submit_nr) < 0)
+		die("io_uring_submit_and_wait");
+	while (seen < submit_nr) {
+		if (io_uring_wait_cqe(ring, &cqe))
+			die("io_uring_wait_cqe");
+		res[cqe->user_data] = cqe->res;
+		io_uring_cqe_seen(ring, cqe);
+		seen++;
+	}
+}
+
+/* The same server on io_uring: the reply's writev and the next request's
+ * recv go to the kernel together and one io_uring_enter waits for both, so a
+ * round trip costs one syscall instead of three (epoll_wait, recv, writev). */
+static void server_uring(int fd, const struct opts *o)
+{
+	size_t req_len = o->write_mode ? HDR + DATA : HDR;
+	static uint8_t req[HDR + DATA], hdr[HDR], data[DATA];
+	struct iovec iov[2] = {{hdr, HDR}, {data, DATA}};
+	size_t resp_len = o->write_mode ? HDR : HDR + DATA;
+	struct io_uring ring;
+	struct io_uring_sqe *sqe;
+	uint64_t cpu0 = 0;
+	int res[2];
+
+	if (io_uring_queue_init(8, &ring, 0))
+		die("io_uring_queue_init");
+	memset(data, 0xa5, sizeof(data));
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_recv(sqe, fd, req, req_len, MSG_WAITALL);
+	sqe->user_data = 0;
+	uring_wait(&ring, 1, res);
+	for (;;) {
+		uint8_t kind = req[0]; /* the next recv lands in req while we wait */
+
+		if (res[0] != (int)req_len)
+			break; /* client gone */
+		if (kind == REQ_MARK)
+			cpu0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+		if (kind == REQ_STOP) {
+			uint64_t cpu = now_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+
+			memcpy(o->write_mode ? hdr + 8 : data, &cpu, sizeof(cpu));
+		}
+		sqe = io_uring_get_sqe(&ring);
+		io_uring_prep_writev(sqe, fd, iov, o->write_mode ? 1 : 2, 0);
+		sqe->user_data = 1;
+		if (kind != REQ_STOP) {
+			sqe = io_uring_get_sqe(&ring);
+			io_uring_prep_recv(sqe, fd, req, req_len, MSG_WAITALL);
+			sqe->user_data = 0;
+		}
+		uring_wait(&ring, kind == REQ_STOP ? 1 : 2, res);
+		if (res[1] != (int)resp_len)
+			die("short writev"); /* a 4 KiB reply always fits the socket buffer */
+		if (kind == REQ_STOP)
+			break;
+	}
+	io_uring_queue_exit(&ring);
+}
+#endif
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -204,6 +292,15 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--json")) {
 			o.json = 1;
 			continue;
+		}
+		if (!strcmp(argv[i], "--uring")) {
+#ifdef HAVE_LIBURING
+			o.uring = 1;
+			continue;
+#else
+			fprintf(stderr, "tcp-floor: built without liburing\n");
+			return 2;
+#endif
 		}
 		if (i + 1 >= argc)
 			usage(argv[0]);
@@ -285,17 +382,19 @@ int main(int argc, char **argv)
 		cli_us = (double)cli / (double)o.n / 1e3;
 		rate = (double)o.n / ((double)wall / 1e9);
 		if (o.json)
-			printf("{\"mode\":\"%s\",\"ios\":%ld,\"poll_us\":%ld,\"rtt_per_s\":%.0f,"
+			printf("{\"mode\":\"%s\",\"ios\":%ld,\"poll_us\":%ld,\"uring\":%s,\"rtt_"
+			       "per_s\":%.0f,"
 			       "\"mbps\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f,"
 			       "\"server_cpu_us_per_rt\":%.2f,\"client_cpu_us_per_rt\":%.2f}\n",
-			       o.write_mode ? "write" : "read", o.n, o.poll_us, rate,
-			       rate * DATA / 1e6, p50, p99, mean, srv_us, cli_us);
+			       o.write_mode ? "write" : "read", o.n, o.poll_us,
+			       o.uring ? "true" : "false", rate, rate * DATA / 1e6, p50, p99, mean,
+			       srv_us, cli_us);
 		else
-			printf("tcp-floor %s: %ld round trips (%zu B -> %zu B), poll_us %ld: "
+			printf("tcp-floor %s%s: %ld round trips (%zu B -> %zu B), poll_us %ld: "
 			       "%.0f/s, rtt p50 %.1f us, p99 %.1f us, mean %.1f us; "
 			       "server cpu %.2f us/rt, client cpu %.2f us/rt\n",
-			       o.write_mode ? "write" : "read", o.n, req_len, resp_len, o.poll_us,
-			       rate, p50, p99, mean, srv_us, cli_us);
+			       o.write_mode ? "write" : "read", o.uring ? " (io_uring)" : "", o.n,
+			       req_len, resp_len, o.poll_us, rate, p50, p99, mean, srv_us, cli_us);
 	}
 	free(rtt);
 	return 0;
