@@ -298,7 +298,7 @@ static int prepare(struct daemon *d, const struct conf *nc, struct prep *p,
 		const struct conf_target *ot = find_target(oc, nt->name);
 		struct scsi_target *rt = ot ? scsi_target_find(d->core, nt->name) : NULL;
 
-		p->lus[i] = calloc(nt->n_luns + 1, sizeof(*p->lus[i]));
+		p->lus[i] = calloc(nt->n_luns + 1, sizeof(struct scsi_lu *));
 		if (!p->lus[i])
 			return -ENOMEM;
 		for (size_t k = 0; k < nt->n_luns; k++) {
@@ -334,7 +334,7 @@ static int prepare(struct daemon *d, const struct conf *nc, struct prep *p,
 
 static void dead_lu(struct daemon *d, struct scsi_lu *lu)
 {
-	struct scsi_lu **n = realloc(d->dead_lus, (d->n_dead_lus + 1) * sizeof(*n));
+	struct scsi_lu **n = realloc(d->dead_lus, (d->n_dead_lus + 1) * sizeof(struct scsi_lu *));
 
 	if (!n) {
 		log_err("daemon", "reload: out of memory, lu %s stays open", scsi_lu_serial(lu));
@@ -346,7 +346,8 @@ static void dead_lu(struct daemon *d, struct scsi_lu *lu)
 
 static void dead_target(struct daemon *d, struct scsi_target *t)
 {
-	struct scsi_target **n = realloc(d->dead_targets, (d->n_dead_targets + 1) * sizeof(*n));
+	struct scsi_target **n =
+	    realloc(d->dead_targets, (d->n_dead_targets + 1) * sizeof(struct scsi_target *));
 
 	if (!n) {
 		log_err("daemon", "reload: out of memory, target %s not freed",

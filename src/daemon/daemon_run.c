@@ -108,7 +108,8 @@ static int build_luns(struct daemon *d)
 
 		/* Every LU is opened before any target exists, so a missing device
 		 * stops startup before anything is reachable. */
-		struct scsi_lu **lus = calloc(ct->n_luns ? ct->n_luns : 1, sizeof(*lus));
+		struct scsi_lu **lus =
+		    calloc(ct->n_luns ? ct->n_luns : 1, sizeof(struct scsi_lu *));
 
 		if (!lus)
 			return -ENOMEM;
