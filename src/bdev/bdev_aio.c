@@ -355,7 +355,9 @@ static void reap_one(struct bdev_aio *a, struct io_event *ev)
  * incompat_features say it is this layout; io_getevents is never mixed in.
  */
 struct aio_uring {
+	/* cppcheck-suppress unusedStructMember ; kernel ABI layout: id is not read */
 	unsigned id, nr, head, tail;
+	/* cppcheck-suppress unusedStructMember ; kernel ABI layout: compat_features is not read */
 	unsigned magic, compat_features, incompat_features, header_length;
 	struct io_event events[];
 };
