@@ -97,10 +97,12 @@ static enum scsi_reason parse_td(struct scsi_task *t, const uint8_t *d, size_t o
 	/* SPC-4 6.4.4.1: only the identification descriptor (E4h) */
 	if (d[0] != 0xe4)
 		return bad_param(t, off, 7, SR_UNSUPP_TGT_DESC);
-	/* LU ID TYPE 00b (LU identifier) only; 01b proxy token unsupported */
-	if (d[1] >> 6)
-		return bad_param(t, off + 1, 7, SR_INVALID_PARAM_FIELD);
-	/* NUL=1 (a null copy target) and non-block device types are not
+	/* LU ID TYPE (byte 1 bits 7:6) is not checked: it says how to read an
+	 * LU IDENTIFIER field, and the identification descriptor (SPC-4
+	 * 6.4.4.6) has none (it names the LU by its designator), so in this
+	 * format the field is ignored (libiscsi since PR #229
+	 * expects GOOD, ExtendedCopy.ValidTgtDescr).
+	 * NUL=1 (a null copy target) and non-block device types are not
 	 * supported: the target cannot be reached */
 	if (d[1] & 0x20)
 		return SR_COPY_TARGET_UNREACHABLE;

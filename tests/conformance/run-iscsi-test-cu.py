@@ -15,13 +15,6 @@ must then stop on SIGTERM with exit 0 and no sanitizer report. Everything is
 cleaned up (loop device detached by name, processes stopped by PID, the blkio
 group removed).
 
---known-failure SUITE.TEST names a test whose failure is a known bug of the
-test suite, not of targetd (KNOWN_FAILURES below, docs/conformance.md). The
-runner then requires that test to fail, and to fail exactly as recorded: its
-only failed command is the recorded one, answered with the recorded status /
-sense key / ASC+ASCQ. Any other failure of it, or a pass, fails the run, so
-the entry cannot hide a regression.
-
 --throttle-bps N exports a loop device whose I/O, for the daemon only, is
 limited to N bytes/s by a blkio cgroup (v1 blkio.throttle.*_bps_device, or v2
 io.max): a medium with a realistic speed, so that a SANITIZE runs for
@@ -49,28 +42,6 @@ IQN = "iqn.2026-11.org.example:conformance"
 INIT1 = "iqn.2007-10.com.github:sahlberg:libiscsi:iscsi-test"
 INIT2 = "iqn.2007-10.com.github:sahlberg:libiscsi:iscsi-test-2"
 MiB = 1 << 20
-
-# Known bugs of libiscsi 1.19's tests (docs/conformance.md). Each entry: the
-# test, the logged command that failed, and the exact answer targetd gives and
-# keeps (with the reason in a comment). The failed-command line libiscsi logs:
-#   [FAILED] EXTENDEDCOPY command failed with status 2 / sense key
-#   ILLEGAL_REQUEST(0x05) / ASCQ INVALID_FIELD_IN_PARAMETER_LIST(0x2600)
-KNOWN_FAILURES = {
-    # A target descriptor (E4h) with the reserved LU ID TYPE code 11b.
-    # targetd rejects a reserved code value in a parameter-list field as
-    # INVALID FIELD IN PARAMETER LIST with the field pointer into the list
-    # (SPC-4 4.5.2.4.2; scsi_xcopy.c parse_td). libiscsi 1.19 sends
-    # "Expecting SUCCESS" to a target whose INQUIRY VERSION is SPC-4 (since
-    # sahlberg/libiscsi PR #229, "With SPC-4, the 0xE4 descriptor LU ID TYPE
-    # field should be ignored"); libiscsi before that PR expected INVALID
-    # FIELD IN CDB. See docs/conformance.md.
-    "ExtendedCopy.ValidTgtDescr": {
-        "command": "EXTENDEDCOPY",
-        "answer": r"status 2 / sense key ILLEGAL_REQUEST\(0x05\) / ASCQ "
-                  r"INVALID_FIELD_IN_PARAMETER_LIST\(0x2600\)",
-    },
-}
-FAILED_CMD_RE = re.compile(r"\[FAILED\] (\S+) command failed with (.*)$", re.M)
 
 SUMMARY_RE = re.compile(r"^\s+tests\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$", re.M)
 TEST_RE = re.compile(r"^\s+Test: (\S+) \.\.\.(.*)$", re.M)
@@ -272,36 +243,6 @@ def failure_details(out, name):
     return ""
 
 
-def test_block(out, name):
-    """The lines logged by test `name` (between its Test: line and the next)."""
-    lines = out.splitlines()
-    for i, line in enumerate(lines):
-        if re.match(rf"^\s+Test: {re.escape(name)} \.\.\.", line):
-            blk = [line]
-            for follow in lines[i + 1:]:
-                if re.match(r"^\s+(Test:|Suite:)|^Run Summary", follow):
-                    break
-                blk.append(follow)
-            return "\n".join(blk)
-    return ""
-
-
-def check_known_failure(out, suite, name):
-    """None if test `name` failed exactly as KNOWN_FAILURES records, else why not."""
-    known = KNOWN_FAILURES[f"{suite}.{name}"]
-    blk = test_block(out, name)
-    cmds = FAILED_CMD_RE.findall(blk)
-    asserts = re.findall(r"^\s+\d+\. \S+:\d+\s+-", blk, re.M)
-    if len(cmds) != 1:
-        return f"{len(cmds)} failed commands logged, expected exactly 1 ({known['command']})"
-    cmd, answer = cmds[0]
-    if cmd != known["command"] or not re.fullmatch(known["answer"], answer.strip()):
-        return f"failed command {cmd} answered {answer.strip()!r}, not the recorded answer"
-    if len(asserts) != 1:
-        return f"{len(asserts)} CUnit assertions failed, expected exactly 1"
-    return None
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -320,8 +261,6 @@ def main():
     ap.add_argument("--mem", action="store_true",
                     help="export mem:SIZE instead (targetd only): a backend that writes any "
                     "length atomically, so WriteAtomic16 runs rather than skips")
-    ap.add_argument("--known-failure", action="append", default=[], metavar="SUITE.TEST",
-                    help="a test that must fail exactly as recorded in KNOWN_FAILURES")
     ap.add_argument("--throttle-bps", type=int, default=0,
                     help="export a loop device limited to this many bytes/s (blkio cgroup)")
     ap.add_argument("--tool-verbose", action="store_true",
@@ -342,11 +281,6 @@ def main():
         return 77
 
     suite_name = args.suite.split(".")[0]  # --suite may name one test
-    for k in args.known_failure:
-        if k not in KNOWN_FAILURES or args.suite not in (suite_name, k):
-            print(f"FAIL: --known-failure {k}: not a recorded failure of suite {args.suite}",
-                  file=sys.stderr)
-            return 1
     if args.throttle_bps and not loop_devices_available():
         print("SKIP: --throttle-bps needs root and loop devices")
         return 77
@@ -402,25 +336,9 @@ def main():
                     print(f"skipped {suite_name}.{name}: {why}")
                 if ran == 0:
                     problems.append(f"no test of suite {args.suite} ran")
-                known = [n for n in failing if f"{suite_name}.{n}" in args.known_failure]
-                if nfail - len(known):
-                    problems.append(f"{nfail - len(known)} test(s) failed")
-            for k in args.known_failure:
-                name = k.split(".", 1)[1]
-                if name not in failing:
-                    problems.append(f"known failure {k} did not fail: the recorded test-suite "
-                                    "bug is gone or the answer changed; update KNOWN_FAILURES")
-                    continue
-                why = check_known_failure(out, suite_name, name)
-                if why:
-                    problems.append(f"FAILED {k} not as recorded: {why}\n"
-                                    f"{failure_details(out, name)}")
-                else:
-                    print(f"known failure {k}: failed exactly as recorded "
-                          f"({KNOWN_FAILURES[k]['command']}: {KNOWN_FAILURES[k]['answer']})")
+                if nfail:
+                    problems.append(f"{nfail} test(s) failed")
             for name in failing:
-                if f"{suite_name}.{name}" in args.known_failure:
-                    continue
                 problems.append(f"FAILED {suite_name}.{name}\n{failure_details(out, name)}")
             if p.returncode != 0 and not failing:
                 problems.append(f"iscsi-test-cu exited {p.returncode}")

@@ -135,6 +135,36 @@ static void lun_io(struct fx *f, uint64_t lun, bool write, uint64_t lba, uint32_
 	cmd_fini(&c);
 }
 
+/* SPC-4 6.4.4.6: the identification descriptor has no LU IDENTIFIER, so the
+ * LU ID TYPE field that qualifies one is ignored there, reserved code 11b
+ * included (libiscsi ExtendedCopy.ValidTgtDescr expects GOOD). */
+static void spc4_6_4_4_6_xcopy_ident_descriptor_ignores_lu_id_type(void **state)
+{
+	struct xfx *x = *state;
+	struct fx *f = &x->f;
+	uint8_t n0[16], p[16 + 32 + 28];
+	static uint8_t data[8 * BS], back[8 * BS];
+	struct cmd c;
+	size_t off = 16;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13 + 1);
+	lun_io(f, 0, true, 100, 8, data);
+	naa_of(f, 0, n0);
+	memset(p, 0, sizeof(p));
+	off += tgt_desc(p + off, n0);
+	p[16 + 1] = 0xc0; /* LU ID TYPE 11b (reserved) */
+	off += seg_desc(p + off, 0, 0, 8, 100, 300);
+	p[1] = 0x18; /* LIST ID USAGE 11b */
+	put_be16(p + 2, 32);
+	put_be32(p + 8, 28);
+	xcopy_run(&c, f, p, (uint32_t)off);
+	assert_good(&c);
+	cmd_fini(&c);
+	lun_io(f, 0, false, 300, 8, back);
+	assert_memory_equal(back, data, sizeof(data));
+}
+
 static void spc4_6_4_xcopy_between_luns_and_copy_status(void **state)
 {
 	struct xfx *x = *state;
@@ -435,6 +465,8 @@ static void spc4_7_8_17_third_party_copy_vpd_supported_commands(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(spc4_6_4_4_6_xcopy_ident_descriptor_ignores_lu_id_type,
+					    xsetup, xteardown),
 	    cmocka_unit_test_setup_teardown(spc4_6_4_xcopy_between_luns_and_copy_status, xsetup,
 					    xteardown),
 	    cmocka_unit_test_setup_teardown(spc4_6_4_xcopy_lu_outside_lun_map_unreachable, xsetup,
