@@ -8,9 +8,9 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libaio-dev libinih-dev uuid-dev libisal-dev
 	libssl-dev libsystemd-dev)
 test_pkgs=(libcmocka-dev libiscsi-dev libiscsi-bin sg3-utils python3 clang clang-format
-	util-linux systemd man-db libclang-rt-14-dev)
+	util-linux systemd man-db libclang-rt-14-dev valgrind)
 # Benchmarks and the side-by-side comparison only; no test requires them.
-bench_pkgs=(tgt fio iperf3 valgrind)
+bench_pkgs=(tgt fio iperf3)
 
 pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}")
 missing=()
