@@ -145,6 +145,8 @@ struct iscsi_conn {
 	 * (readv: the segment, then the ring for what follows). */
 	uint8_t *rx_ring;
 	uint32_t rx_ring_pos, rx_ring_len;
+	uint32_t rx_ring_cap; /* 16 KiB; 64 KiB once a read found more queued */
+	bool rx_ring_grow; /* grow at the next read (the ring is empty then) */
 	struct iscsi_txq txq;
 	struct iscsi_params params;
 	struct iscsi_session *sess;
