@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libaio-dev libinih-dev uuid-dev libisal-dev
 	libssl-dev libsystemd-dev)
 test_pkgs=(libcmocka-dev libiscsi-dev libiscsi-bin sg3-utils python3 clang clang-format
-	util-linux systemd man-db libclang-rt-14-dev valgrind)
+	util-linux systemd man-db libclang-rt-14-dev cppcheck clang-tidy valgrind)
 # Benchmarks and the side-by-side comparison only; no test requires them.
 bench_pkgs=(tgt fio iperf3)
 
