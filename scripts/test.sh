@@ -1,6 +1,7 @@
 #!/bin/bash
 # Build targetd and run every test, twice: a -Werror build (build-ci) and an
-# ASan+UBSan build (build-ci-san). Then check formatting with clang-format.
+# ASan+UBSan build (build-ci-san). Then the fuzz harnesses briefly, cppcheck and
+# clang-tidy (tests/tools/lint.sh) and the clang-format check.
 # Labels run: unit, integration, conformance (and the boundary check, label unit).
 # Prints "targetd tests: N passed, M failed" last; exits non-zero on any failure.
 # A build failure does not stop the run: ctest still runs what was built and
@@ -120,6 +121,15 @@ if command -v clang >/dev/null; then
 		note_fail "fuzz: tests/fuzz/run-fuzz.sh 10 (crash inputs in build-fuzz/fuzz-artifacts)"
 	fi
 fi
+
+# Static analysis (issue 9): cppcheck and clang-tidy over src/, zero findings; one step each.
+for tool in cppcheck clang-tidy; do
+	if bash tests/tools/lint.sh --jobs "$jobs" "$tool"; then
+		passed=$((passed + 1))
+	else
+		note_fail "lint: $tool (tests/tools/lint.sh $tool; output above)"
+	fi
+done
 
 echo "=== clang-format"
 mapfile -t cfiles < <(find src include tests -name '*.[ch]' -not -path '*/build*' | sort)
