@@ -1,7 +1,9 @@
 #!/bin/bash
 # Build targetd and run every test, twice: a -Werror build (build-ci) and an
 # ASan+UBSan build (build-ci-san). Then the fuzz harnesses briefly, cppcheck and
-# clang-tidy (tests/tools/lint.sh) and the clang-format check.
+# clang-tidy (tests/tools/lint.sh) and the clang-format check. Between them,
+# a third build (build-ci-vg) runs most integration tests with targetd under
+# valgrind memcheck.
 # Labels run: unit, integration, conformance (and the boundary check, label unit).
 # Prints "targetd tests: N passed, M failed" last; exits non-zero on any failure.
 # A build failure does not stop the run: ctest still runs what was built and
