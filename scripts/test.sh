@@ -50,7 +50,8 @@ build_and_test() {
 	if [ ${#build_targets[@]} -gt 0 ]; then
 		targets=(--target "${build_targets[@]}")
 	fi
-	if ! cmake --build "$top/$dir" -j"$jobs" "${targets[@]}" -- "$keep" >"$top/$dir/build.log" 2>&1; then
+	if ! cmake --build "$top/$dir" -j"$jobs" "${targets[@]}" -- "$keep" \
+		>"$top/$dir/build.log" 2>&1; then
 		grep -E 'error|Error' "$top/$dir/build.log" | head -40
 		note_fail "$name: build (see $dir/build.log)"
 	fi
