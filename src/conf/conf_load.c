@@ -162,6 +162,8 @@ static const struct key global_keys[] = {
     {"nop_timeout", false, k_duration},
     {"login_timeout", false, k_duration},
     {"max_connections", false, k_count},
+    {"max_connections_per_address", false, k_per_address},
+    {"max_conn_data_bytes", false, k_conn_data},
     {"max_sessions_per_target", false, k_count},
     {"max_registrants", false, k_count},
     {"log_level", false, k_log_level},
@@ -173,8 +175,6 @@ static const struct key global_keys[] = {
     {"discovery_mutual_user", false, conf_k_chap},
     {"discovery_mutual_secret", false, conf_k_chap},
     {"discovery_mutual_secret_file", false, conf_k_chap},
-    {"max_connections_per_address", false, k_per_address},
-    {"max_conn_data_bytes", false, k_conn_data},
     {NULL, false, NULL},
 };
 
