@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <systemd/sd-daemon.h>
@@ -170,6 +171,31 @@ void daemon_iscsi_settings(const struct conf *c, struct iscsi_settings *s)
 	iscsi_settings_defaults(s);
 }
 
+/* A connection holds two descriptors (socket, NOP timerfd), plus a few for
+ * LUs, portals, signals and the control socket. Raise the soft RLIMIT_NOFILE
+ * to the hard one (the systemd unit sets LimitNOFILE=65536; a shell's soft
+ * limit is often 1024, ~500 connections) and say when max_connections
+ * cannot be reached; accept then refuses the excess (iscsi_server.c). */
+static void raise_nofile(uint32_t max_connections)
+{
+	struct rlimit rl;
+	uint64_t need = 2ull * max_connections + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+		log_warn("daemon",
+			 "open file limit %llu is below the %llu that max_connections = %u "
+			 "needs: connections beyond ~%llu are refused (raise LimitNOFILE)",
+			 (unsigned long long)rl.rlim_cur, (unsigned long long)need, max_connections,
+			 (unsigned long long)(rl.rlim_cur > 64 ? (rl.rlim_cur - 64) / 2 : 0));
+}
+
 static int build_iscsi(struct daemon *d)
 {
 	const struct conf *c = d->c;
@@ -177,6 +203,7 @@ static int build_iscsi(struct daemon *d)
 	int r;
 
 	daemon_iscsi_settings(c, &s);
+	raise_nofile(s.max_connections);
 	r = iscsi_server_create(d->evl, d->core, &s, &d->srv);
 	if (r) {
 		log_err("daemon", "creating the iSCSI server: %s", strerror(-r));

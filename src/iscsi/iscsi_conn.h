@@ -50,6 +50,7 @@ struct iscsi_server {
 	struct evl_defer shutdown_defer;
 	struct iscsi_chap_entry *chap; /* CHAP credentials (iscsi_chap.c) */
 	struct iscsi_netacl *netacls; /* allow_net per target (iscsi_netacl.c) */
+	int spare_fd; /* /dev/null held in reserve for EMFILE (portal_accept) */
 };
 
 /* Session state (RFC 7143 4.2.2: CmdSN window). One connection per session. */

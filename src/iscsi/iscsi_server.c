@@ -2,6 +2,7 @@
 /* Portals (listeners), accept, graceful shutdown, session listing. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@ int iscsi_server_create(struct evl *evl, struct scsi_core *core, const struct is
 	srv->s = *s;
 	iscsi_settings_numeric_defaults(&srv->s);
 	srv->next_tsih = (uint16_t)(util_now_ns() & 0xffff);
+	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	*out = srv;
 	return 0;
 }
@@ -55,6 +57,33 @@ static unsigned conns_from(const struct iscsi_server *srv, const struct in6_addr
 	return n;
 }
 
+/* accept(2) failed with EMFILE/ENFILE: the connection stays queued and the
+ * level-triggered listener is reported readable again at once, so the loop
+ * would spin and the initiator hang until its own timeout. Give up the spare
+ * descriptor for one accept, refuse that connection (close: the initiator sees
+ * a reset at once and retries later), and take the spare back. Returns true
+ * if a connection was refused (try the next one), false if the queue is empty
+ * or no spare was left (then the loop may spin until a descriptor frees up). */
+static bool refuse_one(struct iscsi_server *srv, const struct iscsi_portal *p, int lfd)
+{
+	int e = errno, cfd;
+
+	if (util_ratelimit_ok(&accept_rl))
+		log_warn("iscsi",
+			 "portal %s:%u: out of file descriptors (%s): refusing new connections; "
+			 "raise LimitNOFILE or lower max_connections (2 descriptors each)",
+			 p->host, p->port, strerror(e));
+	if (srv->spare_fd < 0)
+		return false;
+	close(srv->spare_fd);
+	/* cppcheck-suppress nullPointer ; accept4(2) takes NULL addr and addrlen */
+	cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (cfd >= 0)
+		close(cfd);
+	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return cfd >= 0;
+}
+
 static void portal_accept(struct evl *evl, int fd, uint32_t events, void *arg)
 {
 	struct iscsi_portal *p = arg;
@@ -72,6 +101,8 @@ static void portal_accept(struct evl *evl, int fd, uint32_t events, void *arg)
 
 		if (cfd < 0) {
 			if (errno == EINTR)
+				continue;
+			if ((errno == EMFILE || errno == ENFILE) && refuse_one(srv, p, fd))
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    util_ratelimit_ok(&accept_rl))
@@ -283,6 +314,9 @@ void iscsi_server_destroy(struct iscsi_server *srv)
 		free(srv->portals[i]);
 	}
 	free(srv->portals);
+	if (srv->spare_fd >= 0)
+		close(srv->spare_fd);
+	srv->spare_fd = -1;
 	iscsi_chap_store_free(srv);
 	iscsi_netacl_free_all(srv);
 	/* connections still waiting for scsi tasks are freed by their defer;

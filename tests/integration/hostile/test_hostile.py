@@ -625,6 +625,46 @@ def issue9_max_connections_refuses_extra_then_recovers(ctx):
     ctx.finish()
 
 
+def cpu_s(pid):
+    """utime + stime of pid in seconds (/proc/PID/stat fields 14, 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def issue9_out_of_fds_refuses_without_spinning(ctx):
+    """accept(2) failing with EMFILE leaves the connection queued and the
+    level-triggered listener readable: without a remedy the event loop spins and
+    the initiator hangs. targetd gives up a spare descriptor for one accept and
+    closes that connection (iscsi_server.c refuse_one): the excess is refused at
+    once, the loop stays idle, established sessions keep working."""
+    import resource
+    if VALGRIND:
+        print("SKIP: valgrind keeps descriptors of its own; the limit would hit it")
+        sys.exit(SKIP)
+    ctx.start(max_connections_per_address=0)
+    pid = ctx.t.proc.pid
+    old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    used = len(os.listdir(f"/proc/{pid}/fd"))
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (used + 12, old[1]))
+    try:
+        socks = stall(ctx, 40)  # ~6 fit (2 descriptors each), the rest meet EMFILE
+        c0 = cpu_s(pid)
+        time.sleep(1.5)
+        spent = cpu_s(pid) - c0
+        print(f"targetd CPU in 1.5 s with connections waiting on EMFILE: {spent:.2f} s")
+        expect(spent < 0.5, f"the accept loop spins on EMFILE ({spent:.2f} s of CPU in 1.5 s)")
+        refused = count_closed(socks, 0.5)
+        expect(refused >= 25, f"connections past the descriptor limit refused at once "
+               f"({refused} of 40 closed before login_timeout)")
+        ctx.bystander.ping(b"out of descriptors")
+        n = count_closed(socks, LOGIN_TIMEOUT_S + 5)
+        expect(n == 40, f"all 40 closed in the end ({n})")
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
+    ctx.finish()
+
+
 def rfc7143_11_17_1_immediate_commands_beyond_window_rejected(ctx):
     """RFC 7143 4.2.2.1 / 11.17.1: immediate commands are outside the CmdSN window,
     so the window does not bound them; past cmdsn_window commands held by the
@@ -928,6 +968,7 @@ TESTS = {f.__name__: f for f in [
     rfc7143_11_10_2_text_continue_without_data,
     rfc7143_6_login_timeout_slow_loris_300_half_open_logins,
     issue9_max_connections_refuses_extra_then_recovers,
+    issue9_out_of_fds_refuses_without_spinning,
     rfc7143_11_17_1_immediate_commands_beyond_window_rejected,
     issue9_unread_nop_in_replies_keep_memory_bounded,
     rfc7143_11_12_4_unsupported_version_refused,
