@@ -196,4 +196,50 @@ static inline int recv_pdu(struct fx *f, uint8_t *bhs, char *text, size_t cap)
 	return 0;
 }
 
+/* One PDU from the test client: the BHS with DataSegmentLength set, then the
+ * data and its pad (RFC 7143 11.2). */
+static inline void send_raw(struct fx *f, const uint8_t *bhs, const void *data, uint32_t len)
+{
+	uint8_t pad[4] = {0};
+	uint8_t h[ISCSI_BHS_LEN];
+
+	memcpy(h, bhs, ISCSI_BHS_LEN);
+	put_be24(h + 5, len);
+	assert_int_equal(write(f->fd, h, ISCSI_BHS_LEN), ISCSI_BHS_LEN);
+	if (len) {
+		assert_int_equal(write(f->fd, data, len), (ssize_t)len);
+		if (ISCSI_PAD(len))
+			assert_int_equal(write(f->fd, pad, ISCSI_PAD(len)), ISCSI_PAD(len));
+	}
+}
+
+/* SCSI Command (11.3) with a 10-byte CDB: op, LBA, TRANSFER LENGTH. */
+static inline void send_scsi_cmd(struct fx *f, uint8_t flags, uint32_t itt, uint32_t cmdsn,
+				 uint32_t edtl, uint8_t op, uint32_t lba, uint16_t blocks,
+				 const void *imm, uint32_t immlen)
+{
+	uint8_t b[ISCSI_BHS_LEN] = {ISCSI_OP_SCSI_CMD, flags};
+
+	put_be32(b + 16, itt);
+	put_be32(b + 20, edtl);
+	put_be32(b + 24, cmdsn);
+	b[32] = op;
+	put_be32(b + 34, lba);
+	put_be16(b + 39, blocks);
+	send_raw(f, b, imm, immlen);
+}
+
+/* SCSI Data-Out (11.7): len bytes of buf starting at BufferOffset off. */
+static inline void send_data_out(struct fx *f, uint32_t itt, uint32_t ttt, uint32_t datasn,
+				 uint32_t off, const uint8_t *buf, uint32_t len, bool final)
+{
+	uint8_t b[ISCSI_BHS_LEN] = {ISCSI_OP_DATA_OUT, final ? ISCSI_FLAG_FINAL : 0};
+
+	put_be32(b + 16, itt);
+	put_be32(b + 20, ttt);
+	put_be32(b + 36, datasn);
+	put_be32(b + 40, off);
+	send_raw(f, b, buf + off, len);
+}
+
 #endif

@@ -15,47 +15,6 @@
 
 static uint8_t wbuf[16384], rbuf[16384];
 
-static void send_raw(struct fx *f, const uint8_t *bhs, const void *data, uint32_t len)
-{
-	uint8_t pad[4] = {0};
-	uint8_t h[ISCSI_BHS_LEN];
-
-	memcpy(h, bhs, ISCSI_BHS_LEN);
-	put_be24(h + 5, len);
-	assert_int_equal(write(f->fd, h, ISCSI_BHS_LEN), ISCSI_BHS_LEN);
-	if (len) {
-		assert_int_equal(write(f->fd, data, len), (ssize_t)len);
-		if (ISCSI_PAD(len))
-			assert_int_equal(write(f->fd, pad, ISCSI_PAD(len)), ISCSI_PAD(len));
-	}
-}
-
-static void send_cmd(struct fx *f, uint8_t flags, uint32_t itt, uint32_t cmdsn, uint32_t edtl,
-		     uint8_t op, uint32_t lba, uint16_t blocks, const void *imm, uint32_t immlen)
-{
-	uint8_t b[ISCSI_BHS_LEN] = {ISCSI_OP_SCSI_CMD, flags};
-
-	put_be32(b + 16, itt);
-	put_be32(b + 20, edtl);
-	put_be32(b + 24, cmdsn);
-	b[32] = op;
-	put_be32(b + 34, lba);
-	put_be16(b + 39, blocks);
-	send_raw(f, b, imm, immlen);
-}
-
-static void send_dout(struct fx *f, uint32_t itt, uint32_t ttt, uint32_t datasn, uint32_t off,
-		      uint32_t len, bool final)
-{
-	uint8_t b[ISCSI_BHS_LEN] = {ISCSI_OP_DATA_OUT, final ? ISCSI_FLAG_FINAL : 0};
-
-	put_be32(b + 16, itt);
-	put_be32(b + 20, ttt);
-	put_be32(b + 36, datasn);
-	put_be32(b + 40, off);
-	send_raw(f, b, wbuf + off, len);
-}
-
 static void send_nop(struct fx *f, bool imm, uint32_t itt, uint32_t cmdsn, const char *ping)
 {
 	uint8_t b[ISCSI_BHS_LEN] = {ISCSI_OP_NOP_OUT | (imm ? ISCSI_OP_IMMEDIATE : 0),
@@ -106,13 +65,13 @@ static void rfc7143_11_8_write_immediate_unsolicited_then_r2t(void **state)
 		wbuf[i] = (uint8_t)(i * 13 + 1);
 	login(f);
 	/* power-on unit attention first (SAM-5 6.3.1) */
-	send_cmd(f, ISCSI_FLAG_FINAL, 1, 1, 0, 0x00, 0, 0, NULL, 0);
+	send_scsi_cmd(f, ISCSI_FLAG_FINAL, 1, 1, 0, 0x00, 0, 0, NULL, 0);
 	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
 	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_SCSI_RSP);
 
 	/* WRITE(10) 32 blocks: 1024 immediate + 3072 unsolicited = FirstBurstLength */
-	send_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 2, 2, 16384, 0x2a, 0, 32, wbuf, 1024);
-	send_dout(f, 2, ISCSI_RSVD_TAG, 0, 1024, 3072, true);
+	send_scsi_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 2, 2, 16384, 0x2a, 0, 32, wbuf, 1024);
+	send_data_out(f, 2, ISCSI_RSVD_TAG, 0, 1024, wbuf, 3072, true);
 	/* 11.8: R2T for the rest, at most MaxBurstLength, one outstanding */
 	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
 	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_R2T);
@@ -122,14 +81,14 @@ static void rfc7143_11_8_write_immediate_unsolicited_then_r2t(void **state)
 	assert_int_equal(get_be32(bhs + 44), 8192); /* desired length */
 	ttt = get_be32(bhs + 20);
 	assert_int_not_equal(ttt, ISCSI_RSVD_TAG);
-	send_dout(f, 2, ttt, 0, 4096, 4096, false);
-	send_dout(f, 2, ttt, 1, 8192, 4096, true);
+	send_data_out(f, 2, ttt, 0, 4096, wbuf, 4096, false);
+	send_data_out(f, 2, ttt, 1, 8192, wbuf, 4096, true);
 	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
 	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_R2T);
 	assert_int_equal(get_be32(bhs + 36), 1);
 	assert_int_equal(get_be32(bhs + 40), 12288);
 	assert_int_equal(get_be32(bhs + 44), 4096);
-	send_dout(f, 2, get_be32(bhs + 20), 0, 12288, 4096, true);
+	send_data_out(f, 2, get_be32(bhs + 20), 0, 12288, wbuf, 4096, true);
 	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
 	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_SCSI_RSP);
 	assert_int_equal(get_be32(bhs + 16), 2);
@@ -137,8 +96,8 @@ static void rfc7143_11_8_write_immediate_unsolicited_then_r2t(void **state)
 	assert_int_equal(bhs[1] & (ISCSI_RSP_FLAG_OVERFLOW | ISCSI_RSP_FLAG_UNDERFLOW), 0);
 
 	/* READ(10) back with EDTL 512 bytes more than the CDB: underflow */
-	send_cmd(f, ISCSI_CMD_FLAG_READ | ISCSI_FLAG_FINAL | 1, 3, 3, 16384 + 512, 0x28, 0, 32,
-		 NULL, 0);
+	send_scsi_cmd(f, ISCSI_CMD_FLAG_READ | ISCSI_FLAG_FINAL | 1, 3, 3, 16384 + 512, 0x28, 0, 32,
+		      NULL, 0);
 	for (;;) {
 		assert_int_equal(recv_pdu_raw(f, bhs, rbuf + total, sizeof(rbuf) - total, &dsl), 0);
 		assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_DATA_IN);
@@ -219,8 +178,8 @@ static void rfc7143_11_3_immediate_data_over_first_burst_rejected(void **state)
 
 	login(f);
 	/* 8192 immediate bytes > FirstBurstLength 4096 (MRDSL allows 256 KiB) */
-	send_cmd(f, ISCSI_CMD_FLAG_WRITE | ISCSI_FLAG_FINAL | 1, 0x50, 1, 8192, 0x2a, 0, 16, wbuf,
-		 8192);
+	send_scsi_cmd(f, ISCSI_CMD_FLAG_WRITE | ISCSI_FLAG_FINAL | 1, 0x50, 1, 8192, 0x2a, 0, 16,
+		      wbuf, 8192);
 	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
 	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_REJECT);
 	assert_int_equal(bhs[2], ISCSI_REJECT_PROTOCOL_ERROR);
@@ -257,10 +216,10 @@ static void rfc7143_11_7_1_data_out_offset_error_closes(void **state)
 	uint8_t bhs[48];
 
 	login(f);
-	send_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 0x70, 1, 4096, 0x2a, 0, 8, NULL, 0);
+	send_scsi_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 0x70, 1, 4096, 0x2a, 0, 8, NULL, 0);
 	/* right DataSN, but offset 512 where 0 is due (DataPDUInOrder=Yes):
 	 * a protocol error, the connection ends at ERL 0 */
-	send_dout(f, 0x70, ISCSI_RSVD_TAG, 0, 512, 2048, true);
+	send_data_out(f, 0x70, ISCSI_RSVD_TAG, 0, 512, wbuf, 2048, true);
 	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), -1);
 	close(f->fd);
 	pump(f, 10);
@@ -294,8 +253,8 @@ static void read_back_zero(struct fx *f, uint32_t itt, uint32_t cmdsn, uint32_t 
 	uint32_t dsl, total = 0;
 
 	memset(rbuf, 0xee, sizeof(rbuf));
-	send_cmd(f, ISCSI_CMD_FLAG_READ | ISCSI_FLAG_FINAL | 1, itt, cmdsn, len, 0x28, DSN_LBA,
-		 (uint16_t)(len / 512), NULL, 0);
+	send_scsi_cmd(f, ISCSI_CMD_FLAG_READ | ISCSI_FLAG_FINAL | 1, itt, cmdsn, len, 0x28, DSN_LBA,
+		      (uint16_t)(len / 512), NULL, 0);
 	for (;;) {
 		assert_int_equal(recv_pdu_raw(f, bhs, rbuf + total, sizeof(rbuf) - total, &dsl), 0);
 		assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_DATA_IN);
@@ -317,31 +276,31 @@ static void rfc7143_7_9_unsolicited_datasn_error_check_condition_47_05(void **st
 	for (unsigned i = 0; i < sizeof(wbuf); i++)
 		wbuf[i] = (uint8_t)(i * 7 + 3);
 	login(f);
-	send_cmd(f, ISCSI_FLAG_FINAL, 0x80, 1, 0, 0x00, 0, 0, NULL, 0); /* power-on UA */
+	send_scsi_cmd(f, ISCSI_FLAG_FINAL, 0x80, 1, 0, 0x00, 0, 0, NULL, 0); /* power-on UA */
 	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
 
 	/* 4096 unsolicited bytes in two PDUs, both DataSN 0 (libiscsi
 	 * iSCSIdatasn case 1): 7.9 implied digest error, 7.8 at ERL 0: all the
 	 * data is taken, no R2T follows, the task ends with CHECK CONDITION */
-	send_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 0x81, 2, 8192, 0x2a, DSN_LBA, 16, NULL, 0);
-	send_dout(f, 0x81, ISCSI_RSVD_TAG, 0, 0, 2048, false);
-	send_dout(f, 0x81, ISCSI_RSVD_TAG, 0, 2048, 2048, true);
+	send_scsi_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 0x81, 2, 8192, 0x2a, DSN_LBA, 16, NULL, 0);
+	send_data_out(f, 0x81, ISCSI_RSVD_TAG, 0, 0, wbuf, 2048, false);
+	send_data_out(f, 0x81, ISCSI_RSVD_TAG, 0, 2048, wbuf, 2048, true);
 	expect_crc_error_rsp(f, 0x81);
 
 	/* DataSN 1 then 0 within an R2T (case 4), after FirstBurstLength of
 	 * immediate data */
-	send_cmd(f, ISCSI_CMD_FLAG_WRITE | ISCSI_FLAG_FINAL | 1, 0x82, 3, 8192, 0x2a, DSN_LBA, 16,
-		 wbuf, 4096);
+	send_scsi_cmd(f, ISCSI_CMD_FLAG_WRITE | ISCSI_FLAG_FINAL | 1, 0x82, 3, 8192, 0x2a, DSN_LBA,
+		      16, wbuf, 4096);
 	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
 	assert_int_equal(bhs[0] & ISCSI_OPCODE_MASK, ISCSI_OP_R2T);
 	assert_int_equal(get_be32(bhs + 40), 4096);
-	send_dout(f, 0x82, get_be32(bhs + 20), 1, 4096, 2048, false);
-	send_dout(f, 0x82, get_be32(bhs + 20), 0, 6144, 2048, true);
+	send_data_out(f, 0x82, get_be32(bhs + 20), 1, 4096, wbuf, 2048, false);
+	send_data_out(f, 0x82, get_be32(bhs + 20), 0, 6144, wbuf, 2048, true);
 	expect_crc_error_rsp(f, 0x82);
 
 	/* a single PDU with DataSN 27 (case 2) */
-	send_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 0x83, 4, 512, 0x2a, DSN_LBA, 1, NULL, 0);
-	send_dout(f, 0x83, ISCSI_RSVD_TAG, 27, 0, 512, true);
+	send_scsi_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 0x83, 4, 512, 0x2a, DSN_LBA, 1, NULL, 0);
+	send_data_out(f, 0x83, ISCSI_RSVD_TAG, 27, 0, wbuf, 512, true);
 	expect_crc_error_rsp(f, 0x83);
 
 	/* the connection lives and none of the data reached the medium */
@@ -419,7 +378,7 @@ static void rfc7143_11_2_pdus_coalesced_or_trickled_are_parsed_alike(void **stat
 	size_t n;
 
 	login(f);
-	send_cmd(f, ISCSI_FLAG_FINAL, 0x90, 1, 0, 0x00, 0, 0, NULL, 0); /* power-on UA */
+	send_scsi_cmd(f, ISCSI_FLAG_FINAL, 0x90, 1, 0, 0x00, 0, 0, NULL, 0); /* power-on UA */
 	assert_int_equal(recv_pdu_raw(f, bhs, NULL, 0, NULL), 0);
 	n = stream_nop_write_nop(stream, 0x91, 2);
 	assert_int_equal(write(f->fd, stream, n), (ssize_t)n);

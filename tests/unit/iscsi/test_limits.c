@@ -19,45 +19,11 @@
 
 static uint8_t wbuf[1u << 17];
 
-static void send_raw(struct fx *f, const uint8_t *bhs, const void *data, uint32_t len)
-{
-	uint8_t pad[4] = {0};
-	uint8_t h[ISCSI_BHS_LEN];
-
-	memcpy(h, bhs, ISCSI_BHS_LEN);
-	put_be24(h + 5, len);
-	assert_int_equal(write(f->fd, h, ISCSI_BHS_LEN), ISCSI_BHS_LEN);
-	if (len) {
-		assert_int_equal(write(f->fd, data, len), (ssize_t)len);
-		if (ISCSI_PAD(len))
-			assert_int_equal(write(f->fd, pad, ISCSI_PAD(len)), ISCSI_PAD(len));
-	}
-}
-
 /* READ(10) / WRITE(10) / TEST UNIT READY with flags (F, R, W, attr). */
 static void send_cmd(struct fx *f, uint8_t flags, uint32_t itt, uint32_t cmdsn, uint32_t edtl,
 		     uint8_t op, uint16_t blocks, uint32_t immlen)
 {
-	uint8_t b[ISCSI_BHS_LEN] = {ISCSI_OP_SCSI_CMD, flags};
-
-	put_be32(b + 16, itt);
-	put_be32(b + 20, edtl);
-	put_be32(b + 24, cmdsn);
-	b[32] = op;
-	put_be16(b + 39, blocks);
-	send_raw(f, b, wbuf, immlen);
-}
-
-static void send_dout(struct fx *f, uint32_t itt, uint32_t ttt, uint32_t datasn, uint32_t off,
-		      uint32_t len, bool final)
-{
-	uint8_t b[ISCSI_BHS_LEN] = {ISCSI_OP_DATA_OUT, final ? ISCSI_FLAG_FINAL : 0};
-
-	put_be32(b + 16, itt);
-	put_be32(b + 20, ttt);
-	put_be32(b + 36, datasn);
-	put_be32(b + 40, off);
-	send_raw(f, b, wbuf + off, len);
+	send_scsi_cmd(f, flags, itt, cmdsn, edtl, op, 0, blocks, wbuf, immlen);
 }
 
 static void ping(struct fx *f, uint32_t itt)
@@ -136,7 +102,7 @@ static void sam5_5_3_1_commands_over_max_conn_data_bytes_get_task_set_full(void 
 	 * the data goes to the discard sink, no R2T, TASK SET FULL; its CmdSN is
 	 * consumed (ExpCmdSN 5 in the response) */
 	send_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 4, 4, 4096, 0x2a, 8, 1024);
-	send_dout(f, 4, ISCSI_RSVD_TAG, 0, 1024, 3072, true);
+	send_data_out(f, 4, ISCSI_RSVD_TAG, 0, 1024, wbuf, 3072, true);
 	assert_int_equal(expect_rsp(f, 4, &exp), SCSI_STATUS_TASK_SET_FULL);
 	assert_int_equal(exp, 5);
 	/* READs count their Data-In buffer the same way */
@@ -146,15 +112,15 @@ static void sam5_5_3_1_commands_over_max_conn_data_bytes_get_task_set_full(void 
 	assert_int_equal(only_conn(f)->data_bytes, CAP);
 	ping(f, 0x77);
 	/* no deadlock: the admitted WRITE still takes its Data-Out and ends */
-	send_dout(f, 2, ttt2, 0, 0, 32768, true);
+	send_data_out(f, 2, ttt2, 0, 0, wbuf, 32768, true);
 	assert_int_equal(expect_rsp(f, 2, NULL), SCSI_STATUS_GOOD);
 	assert_int_equal(only_conn(f)->data_bytes, CAP / 2);
 	/* room again: the next WRITE is admitted */
 	send_cmd(f, ISCSI_FLAG_FINAL | ISCSI_CMD_FLAG_WRITE | 1, 6, 6, 32768, 0x2a, 64, 0);
 	expect_r2t(f, 6, &ttt);
-	send_dout(f, 6, ttt, 0, 0, 32768, true);
+	send_data_out(f, 6, ttt, 0, 0, wbuf, 32768, true);
 	assert_int_equal(expect_rsp(f, 6, NULL), SCSI_STATUS_GOOD);
-	send_dout(f, 3, ttt3, 0, 0, 32768, true);
+	send_data_out(f, 3, ttt3, 0, 0, wbuf, 32768, true);
 	assert_int_equal(expect_rsp(f, 3, NULL), SCSI_STATUS_GOOD);
 	assert_int_equal(only_conn(f)->data_bytes, 0);
 	close(f->fd);
@@ -176,7 +142,7 @@ static void sam5_5_3_1_task_set_full_answered_in_cmdsn_order(void **state)
 	assert_int_equal(expect_rsp(f, 3, NULL), SCSI_STATUS_TASK_SET_FULL);
 	assert_int_equal(expect_rsp(f, 4, &exp), SCSI_STATUS_TASK_SET_FULL);
 	assert_int_equal(exp, 5);
-	send_dout(f, 2, ttt, 0, 0, CAP, true);
+	send_data_out(f, 2, ttt, 0, 0, wbuf, CAP, true);
 	assert_int_equal(expect_rsp(f, 2, NULL), SCSI_STATUS_GOOD);
 	close(f->fd);
 	pump(f, 10);
@@ -193,7 +159,7 @@ static void rfc7143_4_2_2_1_held_and_immediate_commands_over_cap_task_set_full(v
 	/* CmdSN 4 ahead of the gap at 3, with immediate data and unsolicited
 	 * Data-Out (F=0): read into the sink while it is held, no R2T */
 	send_cmd(f, ISCSI_CMD_FLAG_WRITE | 1, 4, 4, 4096, 0x2a, 8, 1024);
-	send_dout(f, 4, ISCSI_RSVD_TAG, 0, 1024, 3072, true);
+	send_data_out(f, 4, ISCSI_RSVD_TAG, 0, 1024, wbuf, 3072, true);
 	/* an immediate command (I bit) is answered at once and does not
 	 * advance ExpCmdSN (RFC 7143 3.2.2.1) */
 	{
@@ -215,7 +181,7 @@ static void rfc7143_4_2_2_1_held_and_immediate_commands_over_cap_task_set_full(v
 	assert_int_equal(expect_rsp(f, 3, NULL), SCSI_STATUS_TASK_SET_FULL);
 	assert_int_equal(expect_rsp(f, 4, &exp), SCSI_STATUS_TASK_SET_FULL);
 	assert_int_equal(exp, 5);
-	send_dout(f, 2, ttt, 0, 0, CAP, true);
+	send_data_out(f, 2, ttt, 0, 0, wbuf, CAP, true);
 	assert_int_equal(expect_rsp(f, 2, NULL), SCSI_STATUS_GOOD);
 	assert_int_equal(only_conn(f)->data_bytes, 0);
 	close(f->fd);
@@ -246,7 +212,7 @@ static void rfc7143_11_4_5_1_read_cdb_longer_than_edtl_charged_by_its_cdb(void *
 		assert_int_equal(dsl, 512);
 		assert_int_equal(bhs[3], SCSI_STATUS_GOOD);
 	}
-	send_dout(f, 2, ttt, 0, 0, CAP / 2, true);
+	send_data_out(f, 2, ttt, 0, 0, wbuf, CAP / 2, true);
 	assert_int_equal(expect_rsp(f, 2, NULL), SCSI_STATUS_GOOD);
 	assert_int_equal(only_conn(f)->data_bytes, 0);
 	close(f->fd);
@@ -266,9 +232,9 @@ static void issue9_command_larger_than_cap_admitted_when_connection_holds_none(v
 	send_cmd(f, ISCSI_FLAG_FINAL | ISCSI_CMD_FLAG_READ | 1, 3, 3, 512, 0x28, 1, 0);
 	assert_int_equal(expect_rsp(f, 3, NULL), SCSI_STATUS_TASK_SET_FULL);
 	/* R2Ts of MaxBurstLength = 64 KiB each (RFC 7143 11.8) */
-	send_dout(f, 2, ttt, 0, 0, 65536, true);
+	send_data_out(f, 2, ttt, 0, 0, wbuf, 65536, true);
 	expect_r2t(f, 2, &ttt);
-	send_dout(f, 2, ttt, 0, 65536, 65536, true);
+	send_data_out(f, 2, ttt, 0, 65536, wbuf, 65536, true);
 	assert_int_equal(expect_rsp(f, 2, NULL), SCSI_STATUS_GOOD);
 	/* and a READ now runs (GOOD, with its data) */
 	send_cmd(f, ISCSI_FLAG_FINAL | ISCSI_CMD_FLAG_READ | 1, 4, 4, 512, 0x28, 1, 0);
@@ -296,7 +262,7 @@ static void issue9_reload_applies_max_conn_data_bytes_to_new_commands(void **sta
 	iscsi_server_set_settings(f->srv, &s);
 	send_cmd(f, ISCSI_FLAG_FINAL | ISCSI_CMD_FLAG_READ | 1, 3, 3, 512, 0x28, 1, 0);
 	assert_int_equal(expect_rsp(f, 3, NULL), SCSI_STATUS_TASK_SET_FULL);
-	send_dout(f, 2, ttt, 0, 0, 32768, true);
+	send_data_out(f, 2, ttt, 0, 0, wbuf, 32768, true);
 	assert_int_equal(expect_rsp(f, 2, NULL), SCSI_STATUS_GOOD);
 	close(f->fd);
 	pump(f, 10);
