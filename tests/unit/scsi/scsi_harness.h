@@ -155,16 +155,11 @@ static inline void assert_good(const struct cmd *c)
 	assert_int_equal(c->t.sense_len, 0);
 }
 
-static inline void fx_init_lu(struct fx *f, const char *path, uint32_t bs, bool ro, bool wc)
+/* Loop, core, one LU from lp as LUN 0 of FX_TARGET, a nexus, and the power
+ * on unit attention consumed. */
+static inline void fx_init_params(struct fx *f, const struct scsi_lu_params *lp)
 {
 	struct scsi_core_params cp = {.state_dir = "/tmp", .max_registrants = 64};
-	struct scsi_lu_params lp = {
-	    .path = path,
-	    .block_size = bs,
-	    .serial = "targetd-test-0001",
-	    .read_only = ro,
-	    .write_cache = wc,
-	};
 	static const uint8_t isid[6] = {0x80, 0, 0, 0, 0, 1};
 	struct cmd c;
 
@@ -172,7 +167,7 @@ static inline void fx_init_lu(struct fx *f, const char *path, uint32_t bs, bool 
 	assert_int_equal(evl_create(&f->evl), 0);
 	assert_int_equal(evl_timer_create(f->evl, fx_guard, f, &f->guard), 0);
 	assert_int_equal(scsi_core_create(f->evl, &cp, &f->core), 0);
-	assert_int_equal(scsi_lu_create(f->core, &lp, &f->lu), 0);
+	assert_int_equal(scsi_lu_create(f->core, lp, &f->lu), 0);
 	assert_int_equal(scsi_target_create(f->core, FX_TARGET, &f->tgt), 0);
 	assert_int_equal(scsi_target_add_port(f->tgt, 1, 1), 0);
 	assert_int_equal(scsi_target_map_lun(f->tgt, 0, f->lu), 0);
@@ -183,6 +178,19 @@ static inline void fx_init_lu(struct fx *f, const char *path, uint32_t bs, bool 
 	cmd_run(&c, f, tur, 6, 0, 0);
 	assert_sense(&c, 0x06, 0x29, 0x00);
 	cmd_fini(&c);
+}
+
+static inline void fx_init_lu(struct fx *f, const char *path, uint32_t bs, bool ro, bool wc)
+{
+	struct scsi_lu_params lp = {
+	    .path = path,
+	    .block_size = bs,
+	    .serial = "targetd-test-0001",
+	    .read_only = ro,
+	    .write_cache = wc,
+	};
+
+	fx_init_params(f, &lp);
 }
 
 static inline void fx_init(struct fx *f)

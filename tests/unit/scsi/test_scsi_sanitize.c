@@ -15,7 +15,6 @@
 
 static void init_lu(struct fx *f, const char *path, bool ro, bool sanitize)
 {
-	struct scsi_core_params cp = {.state_dir = "/tmp", .max_registrants = 64};
 	struct scsi_lu_params lp = {
 	    .path = path,
 	    .block_size = BS,
@@ -24,23 +23,8 @@ static void init_lu(struct fx *f, const char *path, bool ro, bool sanitize)
 	    .write_cache = true,
 	    .sanitize = sanitize,
 	};
-	static const uint8_t isid[6] = {0x80, 0, 0, 0, 0, 1};
-	static const uint8_t tur[6] = {0};
-	struct cmd c;
 
-	memset(f, 0, sizeof(*f));
-	assert_int_equal(evl_create(&f->evl), 0);
-	assert_int_equal(evl_timer_create(f->evl, fx_guard, f, &f->guard), 0);
-	assert_int_equal(scsi_core_create(f->evl, &cp, &f->core), 0);
-	assert_int_equal(scsi_lu_create(f->core, &lp, &f->lu), 0);
-	assert_int_equal(scsi_target_create(f->core, FX_TARGET, &f->tgt), 0);
-	assert_int_equal(scsi_target_add_port(f->tgt, 1, 1), 0);
-	assert_int_equal(scsi_target_map_lun(f->tgt, 0, f->lu), 0);
-	f->nx = scsi_nexus_get(f->tgt, FX_INIT, isid, 1);
-	assert_non_null(f->nx);
-	cmd_run(&c, f, tur, 6, 0, 0);
-	assert_sense(&c, 0x06, 0x29, 0x00);
-	cmd_fini(&c);
+	fx_init_params(f, &lp);
 }
 
 static void fill(struct fx *f, uint64_t lba, uint32_t n, uint8_t v)
