@@ -139,10 +139,8 @@ static inline void send_pdu(struct fx *f, uint8_t op, uint8_t flags, uint8_t vmi
 	assert_int_equal(write(f->fd, buf, tot), (ssize_t)tot);
 }
 
-/* Pump until one whole PDU arrives; returns 0 (BHS in bhs, keys joined
- * with '|' in text) or -1 when the connection was closed. */
 /* Pump until one whole PDU arrives; 0 (BHS in bhs, data copied to data up
- * to cap, *dsl set) or -1 when the connection was closed. */
+ * to cap, *dsl set) or -1 when the connection was closed (*dsl then 0). */
 static inline int recv_pdu_raw(struct fx *f, uint8_t *bhs, uint8_t *data, size_t cap,
 			       uint32_t *dsl_out)
 {
@@ -151,6 +149,8 @@ static inline int recv_pdu_raw(struct fx *f, uint8_t *bhs, uint8_t *data, size_t
 	uint32_t dsl = 0;
 
 	memset(bhs, 0, ISCSI_BHS_LEN);
+	if (dsl_out)
+		*dsl_out = 0;
 	for (int i = 0; i < 200; i++) {
 		ssize_t n = read(f->fd, buf + have, need - have);
 
