@@ -31,6 +31,7 @@ struct opts {
 	uint64_t size; /* bytes of each LU to use; 0 = all */
 	uint64_t ios; /* stop after this many commands in total; 0 = run for --time */
 	bool verify, json, crc_digest;
+	bool cork; /* TCP_CORK around each iscsi_service() */
 	long pid;
 	const char *initiator;
 	double rate; /* total commands per second over all sessions; 0 = closed loop */

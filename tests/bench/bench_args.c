@@ -39,7 +39,11 @@ static void usage(FILE *f)
 	    "  --rate IOPS      cap on commands per second over all sessions (default: none)\n"
 	    "  --churn SECONDS  each session logs out and in again after a random interval of\n"
 	    "                   0.5x to 1.5x SECONDS (re-login failures are counted and retried)\n"
-	    "  --progress S     a progress line on stderr every S seconds\n");
+	    "  --progress S     a progress line on stderr every S seconds\n"
+	    "  --cork           hold each session's socket corked (TCP_CORK) while libiscsi\n"
+	    "                   writes, so a WRITE's BHS and data (and the commands queued in\n"
+	    "                   one pass) leave together, as MSG_MORE does in the Linux\n"
+	    "                   initiator; libiscsi otherwise sends them in separate segments\n");
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -140,6 +144,7 @@ int bench_parse_args(int argc, char **argv, struct opts *o)
 	    {"rate", required_argument, NULL, 'L'},
 	    {"churn", required_argument, NULL, 'C'},
 	    {"progress", required_argument, NULL, 'P'},
+	    {"cork", no_argument, NULL, 'K'},
 	    {NULL, 0, NULL, 0},
 	};
 	bool mix_given = false;
@@ -218,6 +223,9 @@ int bench_parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'v':
 			o->verify = true;
+			break;
+		case 'K':
+			o->cork = true;
 			break;
 		case 'p':
 			if (parse_int(optarg, 1, INT_MAX, &o->pid))

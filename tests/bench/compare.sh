@@ -27,7 +27,9 @@ usage: $0 [options]
   --size SIZE       LU size (default 1G)
   --tgt-file-oflags F  bsoflags for tgt's rdwr file LU: direct|none (default direct,
                     since targetd opens files O_DIRECT)
-  --no-ref          skip the fio / iperf3 / tcp-floor reference lines
+  --no-ref          skip the fio / iperf3 / tcp-floor / tcp-depth reference lines
+  --cork            run targetd-bench with --cork (a WRITE's BHS and data in one
+                    segment, as the Linux initiator sends them); both columns
   --quick           ~2 minutes: reps 1, time 3, LUs mem,loop, 1-session rows + one 4-session row
   --out DIR         keep raw results and logs here (default: a temp dir, removed)
   --report-from F   only print the table from a kept results.tsv (same --lus/--quick as the run)
@@ -38,7 +40,7 @@ EOF
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 A=targetd B=tgt REPS=3 TIME=10 RAMP=1 LUS=mem,file,loop SIZE=1G QUICK=0 REF=1
-TARGETD='' BENCH='' OUT='' REPORT_FROM='' TGT_FILE_OFLAGS=direct
+TARGETD='' BENCH='' OUT='' REPORT_FROM='' TGT_FILE_OFLAGS=direct CORK=()
 declare -A GIVEN=()
 
 while [ $# -gt 0 ]; do
@@ -54,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--size) SIZE=$2; shift 2 ;;
 	--tgt-file-oflags) TGT_FILE_OFLAGS=$2; shift 2 ;;
 	--no-ref) REF=0; shift ;;
+	--cork) CORK=(--cork); shift ;;
 	--report-from) REPORT_FROM=$2; shift 2 ;;
 	--quick) QUICK=1; shift ;;
 	--out) OUT=$2; shift 2 ;;
@@ -169,6 +172,8 @@ if [ "$QUICK" = 0 ]; then
 		"128k-read-qd8 read 128k 8 - 4"
 		"128k-write-qd8 write 128k 8 - 4"
 		"4k-randrw70-qd32 randrw 4k 32 70 4"
+		"4k-randread-qd1 randread 4k 1 - 64"
+		"4k-randrw70-qd1 randrw 4k 1 70 64"
 	)
 fi
 
@@ -278,7 +283,7 @@ run_one() { # col kind row rep
 	read -r name rw bs qd mix sess <<<"$row"
 	[ "$mix" = - ] || extra=(--mix "$mix")
 	if ! out=$("$BENCH" --url "${URL[$col,$kind]}" --sessions "$sess" --rw "$rw" --bs "$bs" \
-		--qd "$qd" "${extra[@]}" --time "$TIME" --ramp "$RAMP" --size "$SIZE" \
+		--qd "$qd" "${extra[@]}" "${CORK[@]}" --time "$TIME" --ramp "$RAMP" --size "$SIZE" \
 		--pid "${PID[$col]}" --json 2>>"$OUT/bench-errors.log"); then
 		log "run failed: $col $kind $name s$sess rep $rep (see bench-errors.log)"
 		[ -n "$out" ] || return 0
@@ -346,6 +351,21 @@ if [ "$REF" = 1 ]; then
 				.rtt_per_s, .mbps, .p50_us, .p99_us] | @tsv' <<<"$j" >>"$REFS"
 		done
 	fi
+	# The ceiling at depth: one client thread making libiscsi's syscalls per 4 KiB
+	# command against a server that only answers (tcp-depth.c). With the client at
+	# 100 % of a CPU, no target can show this initiator more IOPS on this host.
+	TCP_DEPTH=$(dirname "$BENCH")/tcp-depth
+	if [ -x "$TCP_DEPTH" ]; then
+		for spec in "read" "write" "write --one-send"; do
+			log "tcp-depth $spec"
+			# shellcheck disable=SC2086 # spec is the mode plus an optional flag
+			j=$("$TCP_DEPTH" --mode $spec --qd 32 --time "$TIME" --ramp "$RAMP" --json) || continue
+			jq -r '(if .one_send then " one send" else "" end) as $o
+				| "(client cpu \(.client_cpu_pct) %, server cpu \(.server_cpu_us_per_rt) us/rt)" as $c
+				| ["tcp-depth 4k-\(.mode)-qd32\($o) \($c)", .rt_per_s, .rt_per_s * 4096 / 1e6,
+				   "nan", "nan"] | @tsv' <<<"$j" >>"$REFS"
+		done
+	fi
 fi
 
 fi
@@ -385,7 +405,7 @@ echo
 echo "## targetd-bench comparison: A=$A, B=$B"
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($cpu_model), kernel $(uname -r)," \
-	"reps=$REPS time=${TIME}s ramp=${RAMP}s size=$SIZE, medians of $REPS; initiator on the same host."
+	"reps=$REPS time=${TIME}s ramp=${RAMP}s size=$SIZE, medians of $REPS; initiator on the same host${CORK:+ (targetd-bench --cork)}."
 echo "tgt $(tgtd -V 2>/dev/null || dpkg-query -W -f='${Version}' tgt 2>/dev/null), libiscsi $(pkg-config --modversion libiscsi 2>/dev/null || echo '?')," \
 	"load average at start: $LOAD0, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
@@ -399,7 +419,7 @@ if [ -s "$REFS" ]; then
 	echo "| reference | IOPS | MB/s | p50 us | p99 us |"
 	echo "|---|---:|---:|---:|---:|"
 	while IFS=$'\t' read -r name iops mbps p50 p99; do
-		case $name in iperf3* | tcp-floor*) label=$name ;; *) label="fio libaio direct $name on loop" ;; esac
+		case $name in iperf3* | tcp-floor* | tcp-depth*) label=$name ;; *) label="fio libaio direct $name on loop" ;; esac
 		printf '| %s | %s | %s | %s | %s |\n' "$label" "$(fmt "$iops" %.0f)" "$(fmt "$mbps" %.1f)" \
 			"$(fmt "$p50" %.1f)" "$(fmt "$p99" %.1f)"
 	done <"$REFS"
