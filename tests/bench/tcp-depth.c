@@ -39,22 +39,17 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "tcp_pair.h"
+
 #define HDR 48
 #define DATA 4096
 #define RING (64u << 10)
-#define MAX_IOV 64
 
 struct opts {
 	int write_mode, one_send, json;
 	long qd;
 	double time_s, ramp_s;
 };
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
 
 static double now_s(void)
 {
@@ -96,45 +91,15 @@ static void usage(const char *argv0)
 	exit(2);
 }
 
-/* Blocking writev of every byte (the server's replies; the client always
- * drains its socket, so this cannot deadlock). */
-static void full_writev(int fd, struct iovec *iov, int cnt)
+static void server(int lfd, const void *arg)
 {
-	while (cnt) {
-		ssize_t w = writev(fd, iov, cnt > MAX_IOV ? MAX_IOV : cnt);
-
-		if (w < 0 && (errno == EINTR || errno == EAGAIN)) {
-			struct pollfd p = {.fd = fd, .events = POLLOUT};
-
-			poll(&p, 1, -1);
-			continue;
-		}
-		if (w <= 0)
-			_exit(0); /* client gone */
-		while (cnt && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt) {
-			iov->iov_base = (uint8_t *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
-	}
-}
-
-static void server(int lfd, const struct opts *o)
-{
+	const struct opts *o = arg;
+	/* cppcheck-suppress unassignedVariable ; read() fills ring, hdr is the zero reply header */
 	static uint8_t ring[RING], hdr[HDR], data[DATA];
 	static struct iovec iov[2 * (RING / HDR + 1)];
 	size_t req_len = o->write_mode ? HDR + DATA : HDR, have = 0;
 	struct epoll_event ev = {.events = EPOLLIN};
-	int one = 1, fd, ep;
-
-	fd = accept(lfd, NULL, NULL);
-	if (fd < 0)
-		die("accept");
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	int fd = tcp_pair_accept(lfd), ep;
 	ep = epoll_create1(0);
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
 		die("epoll");
@@ -162,8 +127,8 @@ static void server(int lfd, const struct opts *o)
 			if (!o->write_mode)
 				iov[cnt++] = (struct iovec){data, DATA};
 		}
-		if (cnt)
-			full_writev(fd, iov, cnt);
+		if (cnt && tcp_pair_writev_all(fd, iov, cnt))
+			_exit(0); /* client gone */
 	}
 }
 
@@ -289,12 +254,9 @@ static double parse_num(const char *s, const char *argv0)
 int main(int argc, char **argv)
 {
 	struct opts o = {.qd = 32, .time_s = 5, .ramp_s = 1};
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t sl = sizeof(sa);
 	struct client c = {0};
 	double t0, t1, cc0, cc1, sc0, sc1, rate;
 	uint64_t d0;
-	int lfd, one = 1;
 	pid_t pid;
 
 	for (int i = 1; i < argc; i++) {
@@ -327,23 +289,7 @@ int main(int argc, char **argv)
 	if (o.qd < 1 || o.qd > 1024 || o.time_s <= 0)
 		usage(argv[0]);
 
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1) ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &sl))
-		die("listen");
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0)
-		server(lfd, &o);
-	close(lfd);
-	c.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (c.fd < 0)
-		die("socket");
-	if (connect(c.fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)
-		die("connect");
-	setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c.fd = tcp_pair_start(server, &o, SOCK_NONBLOCK, &pid);
 	memset(creq, 0x5a, sizeof(creq));
 
 	client_run(&c, &o, now_s() + o.ramp_s);

@@ -40,6 +40,8 @@
 #include <liburing.h>
 #endif
 
+#include "tcp_pair.h"
+
 #define HDR 48
 #define DATA 4096
 
@@ -63,12 +65,6 @@ static uint64_t now_ns(clockid_t clk)
 
 	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
 }
 
 static void usage(const char *argv0)
@@ -98,28 +94,6 @@ static int full_recv(int fd, uint8_t *buf, size_t len)
 	return 0;
 }
 
-static int full_writev(int fd, struct iovec *iov, int cnt)
-{
-	while (cnt) {
-		ssize_t w = writev(fd, iov, cnt);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		while (cnt && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt) {
-			iov->iov_base = (uint8_t *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
 /* Wait for the socket to become readable: spin with timeout 0 for up to
  * poll_us, then sleep. */
 static int wait_readable(int ep, long poll_us)
@@ -145,19 +119,15 @@ static void server_uring(int fd, const struct opts *o);
 
 /* The target-shaped side. Reports its CPU ns between MARK and STOP in the
  * first 8 bytes of the last reply's data. */
-static void server(int lfd, const struct opts *o)
+static void server(int lfd, const void *arg)
 {
+	const struct opts *o = arg;
 	size_t req_len = o->write_mode ? HDR + DATA : HDR;
 	/* cppcheck-suppress unassignedVariable ; hdr is the all-zero reply header */
 	static uint8_t req[HDR + DATA], hdr[HDR], data[DATA];
 	uint64_t cpu0 = 0;
 	struct epoll_event ev = {.events = EPOLLIN};
-	int one = 1, fd, ep;
-
-	fd = accept(lfd, NULL, NULL);
-	if (fd < 0)
-		die("accept");
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	int fd = tcp_pair_accept(lfd), ep;
 #ifdef HAVE_LIBURING
 	if (o->uring) {
 		server_uring(fd, o);
@@ -183,7 +153,7 @@ static void server(int lfd, const struct opts *o)
 
 			memcpy(o->write_mode ? hdr + 8 : data, &cpu, sizeof(cpu));
 		}
-		if (full_writev(fd, iov, o->write_mode ? 1 : 2))
+		if (tcp_pair_writev_all(fd, iov, o->write_mode ? 1 : 2))
 			break;
 		if (req[0] == REQ_STOP)
 			break;
@@ -281,13 +251,11 @@ static long parse_long(const char *s, const char *argv0)
 int main(int argc, char **argv)
 {
 	struct opts o = {.n = 20000, .warmup = 2000};
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t sl = sizeof(sa);
 	static uint8_t req[HDR + DATA], resp[HDR + DATA];
 	size_t req_len, resp_len;
 	uint64_t t0, cli0, srv_cpu = 0, sum = 0;
 	uint32_t *rtt;
-	int lfd, fd, one = 1, status;
+	int fd, status;
 	pid_t pid;
 
 	for (int i = 1; i < argc; i++) {
@@ -330,21 +298,7 @@ int main(int argc, char **argv)
 	if (!rtt)
 		die("calloc");
 
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1) ||
-	    getsockname(lfd, (struct sockaddr *)&sa, &sl))
-		die("listen");
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0)
-		server(lfd, &o);
-	close(lfd);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-		die("connect");
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	fd = tcp_pair_start(server, &o, 0, &pid);
 
 	cli0 = t0 = 0;
 	for (long i = -o.warmup; i < o.n; i++) {
@@ -357,7 +311,7 @@ int main(int argc, char **argv)
 			cli0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
 		}
 		a = now_ns(CLOCK_MONOTONIC);
-		if (full_writev(fd, iov, 1) || full_recv(fd, resp, resp_len)) {
+		if (tcp_pair_writev_all(fd, iov, 1) || full_recv(fd, resp, resp_len)) {
 			fprintf(stderr, "tcp-floor: server went away\n");
 			return 1;
 		}

@@ -17,12 +17,14 @@ possible) fails the test with the valgrind log. Suppressions, third-party code
 only, are in tests/tools/valgrind.supp.
 """
 
+import argparse
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -53,6 +55,13 @@ READY_RE = re.compile(r"ready, listening on (.+)$", re.M)
 
 class HarnessError(Exception):
     pass
+
+
+SKIP = 77  # ctest SKIP_RETURN_CODE
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run on this machine: exit SKIP."""
 
 
 def expect(cond, msg):
@@ -391,3 +400,45 @@ def run_tool(argv, timeout=60, check=True):
         raise HarnessError(f"{' '.join(argv)} exited {p.returncode}\n"
                            f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
     return p
+
+
+def test_main(tests, options, make_ctx, failures=(), binaries=()):
+    """The command line of a test driver (ctest runs one test per process).
+
+    tests: {name: function}; options: the driver's own "--flag" names (values are
+    paths); make_ctx(args, cleanup) builds what each test function is given;
+    failures: exception types beyond the harness's own that mean FAIL;
+    binaries: attribute names of options that must name an executable.
+    --list prints the names; --test NAME runs one. Returns the exit status:
+    0 pass, 1 fail, 2 usage, SKIP (77) skipped.
+    """
+    ap = argparse.ArgumentParser()
+    for o in options:
+        ap.add_argument(o)
+    ap.add_argument("--test")
+    ap.add_argument("--list", action="store_true")
+    args = ap.parse_args()
+    if args.list:
+        print("\n".join(tests))
+        return 0
+    if args.test not in tests:
+        print(f"unknown test {args.test!r}; --list shows them", file=sys.stderr)
+        return 2
+    for b in binaries:
+        path = getattr(args, b)
+        if not path or not os.access(path, os.X_OK):
+            print(f"{b} {path!r} not built", file=sys.stderr)
+            return 1
+    fail = (HarnessError, AssertionError, ValueError, KeyError,
+            subprocess.TimeoutExpired) + tuple(failures)
+    try:
+        with Cleanup() as cleanup:
+            tests[args.test](make_ctx(args, cleanup))
+    except Skip as e:
+        print(f"SKIP: {args.test}: {e}")
+        return SKIP
+    except fail as e:
+        print(f"FAIL: {args.test}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    print(f"PASS: {args.test}")
+    return 0

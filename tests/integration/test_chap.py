@@ -11,7 +11,6 @@ SHA-1 (6) and SHA-256 (7) are driven by the small raw-socket login client
 below (hashlib), which also covers MD5 for comparison.
 """
 
-import argparse
 import hashlib
 import os
 import re
@@ -22,7 +21,7 @@ import sys
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from targetd_harness import Cleanup, HarnessError, expect, Targetd, make_tempdir, sparse_file  # noqa: E402
+from targetd_harness import test_main, HarnessError, expect, Targetd, make_tempdir, sparse_file  # noqa: E402
 
 T1 = "iqn.2026-12.org.example:chap.one"  # CHAP one-way + mutual
 T2 = "iqn.2026-12.org.example:chap.acl"  # no CHAP, ACL: INIT_A only
@@ -31,7 +30,6 @@ INIT_B = "iqn.2026-12.org.example:host.b"
 USER, SECRET = "alice", "alice-secret-12"
 MUSER, MSECRET = "tgt1", "target-secret-34"
 DUSER, DSECRET = "disc", "discovery-secret"
-SKIP = 77
 HASH = {5: hashlib.md5, 6: hashlib.sha1, 7: hashlib.sha256}
 
 
@@ -293,27 +291,7 @@ TESTS = {f.__name__: f for f in [
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--targetd")
-    ap.add_argument("--targetctl")
-    ap.add_argument("--iscsi-bin")
-    ap.add_argument("--test")
-    ap.add_argument("--list", action="store_true")
-    args = ap.parse_args()
-    if args.list:
-        print("\n".join(TESTS))
-        return 0
-    if args.test not in TESTS:
-        print(f"unknown test {args.test!r}; --list shows them", file=sys.stderr)
-        return 2
-    try:
-        with Cleanup() as cleanup:
-            TESTS[args.test](Ctx(args, cleanup))
-    except (HarnessError, subprocess.TimeoutExpired, AssertionError, ValueError) as e:
-        print(f"FAIL: {args.test}: {e}", file=sys.stderr)
-        return 1
-    print(f"PASS: {args.test}")
-    return 0
+    return test_main(TESTS, ["--targetd", "--targetctl", "--iscsi-bin"], Ctx)
 
 
 if __name__ == "__main__":

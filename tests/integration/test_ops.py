@@ -9,7 +9,6 @@ Exit 0 pass, 1 fail, 77 skipped. The daemon runs from a configuration file
 (reload needs one) on 127.0.0.1 port 0 with a control socket in its temp dir.
 """
 
-import argparse
 import json
 import os
 import re
@@ -22,7 +21,7 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from targetd_harness import (Cleanup, HarnessError, expect, Targetd, make_tempdir,  # noqa: E402
+from targetd_harness import (Skip, test_main, HarnessError, expect, Targetd, make_tempdir,  # noqa: E402
                              run_tool, sparse_file)
 
 T1 = "iqn.2026-11.org.example:ops.one"
@@ -31,11 +30,7 @@ IQN3 = "iqn.2026-11.org.example:ops.three"
 INIT_A = "iqn.2026-11.org.example:host.a"
 INIT_B = "iqn.2026-11.org.example:host.b"
 MiB = 1 << 20
-SKIP = 77
 
-
-class Skip(Exception):
-    pass
 
 
 class Ctx:
@@ -499,32 +494,7 @@ TESTS = {f.__name__: f for f in [
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--targetd")
-    ap.add_argument("--targetctl")
-    ap.add_argument("--probe")
-    ap.add_argument("--rw-verify")
-    ap.add_argument("--iscsi-bin")
-    ap.add_argument("--test")
-    ap.add_argument("--list", action="store_true")
-    args = ap.parse_args()
-    if args.list:
-        print("\n".join(TESTS))
-        return 0
-    if args.test not in TESTS:
-        print(f"unknown test {args.test!r}; --list shows them", file=sys.stderr)
-        return 2
-    try:
-        with Cleanup() as cleanup:
-            TESTS[args.test](Ctx(args, cleanup))
-    except Skip as e:
-        print(f"SKIP: {e}")
-        return SKIP
-    except (HarnessError, subprocess.TimeoutExpired, AssertionError, ValueError) as e:
-        print(f"FAIL: {args.test}: {e}", file=sys.stderr)
-        return 1
-    print(f"PASS: {args.test}")
-    return 0
+    return test_main(TESTS, ["--targetd", "--targetctl", "--probe", "--rw-verify", "--iscsi-bin"], Ctx)
 
 
 if __name__ == "__main__":

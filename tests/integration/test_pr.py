@@ -8,7 +8,6 @@ ISIDs, so a second run is the same I_T nexus).
 Exit 0 pass, 1 fail, 77 skipped.
 """
 
-import argparse
 import glob
 import json
 import os
@@ -20,7 +19,7 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from targetd_harness import Cleanup, HarnessError, Targetd, make_tempdir  # noqa: E402
+from targetd_harness import Skip, test_main, HarnessError, Targetd, make_tempdir  # noqa: E402
 
 IQN = "iqn.2026-12.org.example:pr"
 NODE_A = ("iqn.2026-12.org.example:node-a", "1")
@@ -28,9 +27,6 @@ NODE_B = ("iqn.2026-12.org.example:node-b", "2")
 NODE_C = ("iqn.2026-12.org.example:node-c", "3")
 GOOD, CONFLICT = "status=0", "status=24"
 
-
-class Skip(Exception):
-    pass
 
 
 class Ctx:
@@ -356,27 +352,7 @@ TESTS = {f.__name__: f for f in [
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--targetd")
-    ap.add_argument("--iscsi-pr")
-    ap.add_argument("--targetctl")
-    ap.add_argument("--test")
-    ap.add_argument("--list", action="store_true")
-    args = ap.parse_args()
-    if args.list:
-        print("\n".join(TESTS))
-        return 0
-    with Cleanup() as cleanup:
-        try:
-            TESTS[args.test](Ctx(args, cleanup))
-        except HarnessError as e:
-            print(f"FAIL: {args.test}: {e}")
-            return 1
-        except Skip as e:
-            print(f"SKIP: {args.test}: {e}")
-            return 77
-    print(f"PASS: {args.test}")
-    return 0
+    return test_main(TESTS, ["--targetd", "--iscsi-pr", "--targetctl"], Ctx)
 
 
 if __name__ == "__main__":

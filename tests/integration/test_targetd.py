@@ -7,7 +7,6 @@ One ctest per test function (tests/integration/CMakeLists.txt):
 Exit 0 pass, 1 fail, 77 skipped (ctest SKIP_RETURN_CODE).
 """
 
-import argparse
 import os
 import re
 import socket
@@ -17,18 +16,15 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from targetd_harness import (Cleanup, HarnessError, expect, Targetd, loop_devices_available,  # noqa: E402
+from targetd_harness import (Skip, test_main, HarnessError, expect, Targetd,  # noqa: E402
+                             loop_devices_available,
                              check_valgrind, daemon_argv, losetup_attach, make_tempdir,
                              run_targetd_once, run_tool, scaled, sparse_file)
 
 IQN = "iqn.2026-11.org.example:demo"
 IQN2 = "iqn.2026-11.org.example:second"
 MiB = 1 << 20
-SKIP = 77
 
-
-class Skip(Exception):
-    pass
 
 
 class Ctx:
@@ -360,33 +356,8 @@ TESTS = {f.__name__: f for f in [
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--targetd", required=False)
-    ap.add_argument("--rw-verify")
-    ap.add_argument("--iscsi-bin", help="directory of libiscsi's iscsi-ls, iscsi-inq, ...")
-    ap.add_argument("--test")
-    ap.add_argument("--list", action="store_true")
-    args = ap.parse_args()
-    if args.list:
-        print("\n".join(TESTS))
-        return 0
-    if not args.test or args.test not in TESTS:
-        print(f"unknown test {args.test!r}; --list shows them", file=sys.stderr)
-        return 2
-    if not args.targetd or not os.access(args.targetd, os.X_OK):
-        print(f"targetd binary {args.targetd!r} not built", file=sys.stderr)
-        return 1
-    try:
-        with Cleanup() as cleanup:
-            TESTS[args.test](Ctx(args, cleanup))
-    except Skip as e:
-        print(f"SKIP: {e}")
-        return SKIP
-    except (HarnessError, subprocess.TimeoutExpired) as e:
-        print(f"FAIL: {args.test}: {e}", file=sys.stderr)
-        return 1
-    print(f"PASS: {args.test}")
-    return 0
+    return test_main(TESTS, ["--targetd", "--rw-verify", "--iscsi-bin"], Ctx,
+                     binaries=("targetd",))
 
 
 if __name__ == "__main__":

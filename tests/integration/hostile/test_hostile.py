@@ -15,12 +15,10 @@ a ping, a fresh raw login reaches full feature phase, a libiscsi session
 SIGTERM with no sanitizer report (targetd_harness.Targetd.stop).
 """
 
-import argparse
 import os
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
 
@@ -29,14 +27,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 import rawpdu as R  # noqa: E402
-from targetd_harness import (VALGRIND, Cleanup, HarnessError, expect, Targetd,  # noqa: E402
+from targetd_harness import (Skip, test_main, VALGRIND, HarnessError, expect, Targetd,  # noqa: E402
                              make_tempdir, run_tool, scaled, sparse_file)
 
 IQN = "iqn.2026-11.org.example:hostile"
 INI = "iqn.2026-11.org.example:raw-initiator"
 BYSTANDER = "iqn.2026-11.org.example:bystander"
 MiB = 1 << 20
-SKIP = 77
 LOGIN_TIMEOUT_S = 2
 
 
@@ -640,8 +637,7 @@ def issue9_out_of_fds_refuses_without_spinning(ctx):
     once, the loop stays idle, established sessions keep working."""
     import resource
     if VALGRIND:
-        print("SKIP: valgrind keeps descriptors of its own; the limit would hit it")
-        sys.exit(SKIP)
+        raise Skip("valgrind keeps descriptors of its own; the limit would hit it")
     ctx.start(max_connections_per_address=0)
     pid = ctx.t.proc.pid
     old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
@@ -980,31 +976,9 @@ TESTS = {f.__name__: f for f in [
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--targetd")
-    ap.add_argument("--rw-verify")
-    ap.add_argument("--test")
-    ap.add_argument("--list", action="store_true")
-    args = ap.parse_args()
-    if args.list:
-        print("\n".join(TESTS))
-        return 0
-    if args.test not in TESTS:
-        print(f"unknown test {args.test!r}; --list shows them", file=sys.stderr)
-        return 2
-    for b in (args.targetd, args.rw_verify):
-        if not b or not os.access(b, os.X_OK):
-            print(f"binary {b!r} not built", file=sys.stderr)
-            return 1
-    try:
-        with Cleanup() as cleanup:
-            TESTS[args.test](Ctx(args, cleanup))
-    except (HarnessError, AssertionError, R.LoginFailed, R.Closed, socket.timeout,
-            subprocess.TimeoutExpired, struct.error) as e:
-        print(f"FAIL: {args.test}: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    print(f"PASS: {args.test}")
-    return 0
+    return test_main(TESTS, ["--targetd", "--rw-verify"], Ctx,
+                     failures=(R.LoginFailed, R.Closed, socket.timeout, struct.error),
+                     binaries=("targetd", "rw_verify"))
 
 
 if __name__ == "__main__":
