@@ -9,8 +9,9 @@ build_pkgs=(build-essential cmake pkg-config libaio-dev libinih-dev uuid-dev lib
 	libssl-dev libsystemd-dev)
 test_pkgs=(libcmocka-dev libiscsi-dev libiscsi-bin sg3-utils python3 clang clang-format
 	util-linux systemd man-db libclang-rt-14-dev cppcheck clang-tidy valgrind)
-# Benchmarks and the side-by-side comparison only; no test requires them.
-bench_pkgs=(tgt fio iperf3)
+# Benchmarks and the side-by-side comparison (tgt is also the conformance runner's
+# self-check; tgt, jq and iproute2's ss are what the bench smoke test runs compare.sh with).
+bench_pkgs=(tgt fio iperf3 jq iproute2)
 
 pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}")
 missing=()

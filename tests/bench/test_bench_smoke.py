@@ -91,10 +91,10 @@ def compare_quick_mem_against_tgt_prints_full_table(c):
     a = c.args
     if os.geteuid() != 0:
         raise Skip("compare.sh needs root")
-    if not shutil.which("tgtd") or not shutil.which("jq"):
-        raise Skip("tgt or jq not installed")
+    if not all(shutil.which(p) for p in ("tgtd", "jq", "ss")):
+        raise Skip("tgt, jq or ss (iproute2) not installed: scripts/install-deps.sh")
     p = run_tool(["bash", os.path.join(HERE, "compare.sh"), "--quick", "--lus", "mem",
-                  "--time", "1", "--ramp", "0", "--no-ref", "--targetd", a.targetd,
+                  "--time", "1", "--ramp", "0", "--size", "64M", "--no-ref", "--targetd", a.targetd,
                   "--bench", a.bench], timeout=300)
     rows = [ln for ln in p.stdout.splitlines() if ln.startswith("| mem |")]
     expect(len(rows) == 8, f"want 8 mem rows, got {len(rows)}\n{p.stdout}\n{p.stderr}")
