@@ -201,6 +201,13 @@ void scsi_task_submit(struct scsi_task *task);
  * bound memory per connection charge max(edtl, this). */
 uint32_t scsi_task_data_in_max(const struct scsi_task *t);
 
+/* Added (additive): the scratch buffer scsi will allocate for this command
+ * besides its Data-In and Data-Out (VERIFY, WRITE AND VERIFY, WRITE SAME:
+ * up to 1 MiB; EXTENDED COPY: 1 MiB + 4 KiB; 0 for the rest), which no EDTL
+ * shows. Same preconditions as scsi_task_data_in_max; transports that bound
+ * memory per connection charge it on top. */
+uint32_t scsi_task_scratch_max(const struct scsi_task *t);
+
 /* ---- task management (SAM-5 7) -------------------------------------------- */
 
 enum scsi_tmf_fn {

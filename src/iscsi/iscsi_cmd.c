@@ -62,9 +62,10 @@ static enum iscsi_verdict cmd_refuse(struct iscsi_conn *c, const uint8_t *bhs, u
 
 /*
  * Bounded memory per connection (issue 9): the data buffers of a connection's
- * commands (a WRITE's, allocated here, and a READ's Data-In buffer, allocated by
- * scsi as large as its CDB asks: scsi_task_data_in_max) are charged when the
- * command header arrives and given back when the command is released, and may
+ * commands (a WRITE's, allocated here; a READ's Data-In buffer, allocated by
+ * scsi as large as its CDB asks: scsi_task_data_in_max; and the scratch scsi
+ * takes for VERIFY, WRITE SAME and EXTENDED COPY: scsi_task_scratch_max) are
+ * charged when the command header arrives and given back when the command is released, and may
  * not exceed max_conn_data_bytes. SAM-5 5.3.1
  * (status codes): when the logical unit has at least one command in the task
  * set for an I_T nexus and a lack of task set resources prevents entering a
@@ -150,6 +151,8 @@ enum iscsi_verdict iscsi_scsi_cmd_hdr(struct iscsi_conn *c, const uint8_t *bhs, 
 	need =
 	    (rd || wr) && edtl && !(wr && edtl > SCSI_XFER_MAX) ? UTIL_MIN(edtl, SCSI_XFER_MAX) : 0;
 	need = UTIL_MAX(need, scsi_task_data_in_max(t));
+	/* and the scratch scsi takes besides (VERIFY, WRITE SAME, EXTENDED COPY) */
+	need += scsi_task_scratch_max(t);
 	if (need)
 		charge_data(c, cmd, need);
 	if (wr && edtl) {

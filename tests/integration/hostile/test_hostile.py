@@ -907,6 +907,50 @@ def rfc7143_11_4_5_1_200_reads_with_edtl_0_and_8mib_cdbs_memory_bounded(ctx):
     ctx.finish()
 
 
+def sbc4_5_33_200_verifies_scratch_charged_memory_bounded(ctx):
+    """Issue 9: VERIFY (10) with BYTCHK 0 (SBC-4 5.33) carries no data, but scsi
+    reads the medium through a scratch chunk of up to 1 MiB per command. One
+    connection sends 200 VERIFY (10) of 1 MiB (2048 blocks) at once: the chunk
+    is charged by the CDB (scsi_task_scratch_max) against max_conn_data_bytes
+    (64 MiB), so at most 64 run at a time and the others get TASK SET FULL
+    (SAM-5 5.3.1); targetd's peak RSS grows by less than 64 MiB + 48 MiB.
+    Without the charge all 200 chunks (200 MiB) were allocated and read into."""
+    ctx.start(cmdsn_window=256)
+    s = ctx.session(isid=b"\x80\x00\x00\x00\x11\x01")
+    for _ in range(3):  # SAM-5 6.x: consume the new nexus's unit attention
+        if s.scsi(b"\0" * 6)[0] == 0:
+            break
+    pid = ctx.t.proc.pid
+    before = vm_kib(pid, "VmRSS")
+    n = 200
+    pdus = b""
+    for _ in range(n):
+        itt, pdu = s.scsi_cmd_pdu(R.cdb10(0x2f, 0, 2048), edtl=0)
+        s.cmdsn = (s.cmdsn + 1) & 0xffffffff
+        pdus += pdu
+    s.send(pdus)
+    good = tsf = 0
+    while good + tsf < n:
+        r = s.recv(scaled(30))
+        expect(r.opcode == R.OP_SCSI_RSP, f"only SCSI Responses, got {r}")
+        if r.hdr[3] == 0:
+            good += 1
+        elif r.hdr[3] == 0x28:
+            tsf += 1
+        else:
+            raise HarnessError(f"status 0x{r.hdr[3]:02x} for {r}")
+    peak = vm_kib(pid, "VmHWM") - before
+    print(f"{n} VERIFYs of 1 MiB: {good} GOOD, {tsf} TASK SET FULL; peak RSS growth {peak} KiB")
+    expect(tsf > 0 and good >= 8, f"some run, the excess TASK SET FULL ({good}, {tsf})")
+    expect(VALGRIND or peak < (64 + 48) * 1024,
+           f"peak RSS grew by {peak} KiB (cap 64 MiB + 48 MiB)")
+    st, _ = s.scsi(R.cdb10(0x2f, 0, 2048))
+    expect(st == 0, f"a VERIFY after the flood: status 0x{st:02x}")
+    s.logout()
+    s.close()
+    ctx.finish()
+
+
 def issue9_max_connections_per_address_extra_closed_other_address_logs_in(ctx):
     """Issue 9 per-address limit (iscsi_server.c portal_accept): with
     max_connections_per_address = 4 the bystander and three sessions from
@@ -971,6 +1015,7 @@ TESTS = {f.__name__: f for f in [
     issue9_max_sessions_per_target_out_of_resources,
     sam5_5_3_1_200_unsolicited_8mib_writes_task_set_full_memory_bounded,
     rfc7143_11_4_5_1_200_reads_with_edtl_0_and_8mib_cdbs_memory_bounded,
+    sbc4_5_33_200_verifies_scratch_charged_memory_bounded,
     issue9_max_connections_per_address_extra_closed_other_address_logs_in,
 ]}
 
