@@ -84,6 +84,7 @@ class Scenario:
         self.conf = os.path.join(self.dir, "targetd.conf")
         self.console = os.path.join(self.dir, "console.log")
         self.targetd = None
+        self.killed = []  # instances restart_targetd() killed, for their stderr
         self.port = None
         self.timings = {}
         self.target_extra = []
@@ -169,6 +170,7 @@ class Scenario:
         old = self.targetd
         old.proc.kill()
         old.proc.wait()
+        self.killed.append(old)
         self.start_targetd(port=self.port)
 
 
@@ -278,12 +280,21 @@ def sbc4_data_integrity_across_target_restart(s):
             s.timings["restart_s"] = round(time.monotonic() - t0, 2)
 
     rc, out = s.run_vm("integrity_restart.sh", on_host=on_host, timeout=400)
+    r = results(out)
+    if rc != 0 and "bad_chunk_mib" in r:
+        # which side is wrong: the backing file (the write was lost or damaged)
+        # or only what the guest read back (the read path or the transport)
+        mib = int(r["bad_chunk_mib"])
+        print(f"host: backing file sha256 of MiB {mib}: {sha256_range(s.lu, mib << 20, 1 << 20)}")
     check(rc == 0, f"guest script failed ({rc})")
     check("restart_s" in s.timings, "the guest never asked for the restart")
-    r = results(out)
     host = sha256_range(s.lu, int(r["offset_mib"]) << 20, int(r["length_mib"]) << 20)
     check(host == r["sha256"], f"backing file holds {host}, guest wrote {r['sha256']}")
     print(f"host: backing file bytes match the guest's job ({host[:16]}...)")
+    for t in s.killed + [s.targetd]:  # how each connection ended, for the record
+        for line in t.stderr().splitlines():
+            if "connection closed" in line:
+                print(f"host: {line}")
 
 
 def spc4_fence_scsi_two_nodes_on_off_status(s):
@@ -320,6 +331,9 @@ def main():
             try:
                 TESTS[args.test](s)
             except th.HarnessError:
+                for n, old in enumerate(s.killed):
+                    sys.stdout.write(f"---- stderr of targetd killed by restart {n + 1} ----\n"
+                                     + old.stderr())
                 if s.targetd:
                     sys.stdout.write("---- targetd stderr ----\n" + s.targetd.stderr())
                 raise

@@ -126,8 +126,21 @@ sg_of() {
 
 sessions() { iscsiadm -m session 2>/dev/null | grep -c . ; }
 
+# sha256 of COUNT MiB at OFFSET MiB, read with O_DIRECT; "read-error:" and dd's
+# message instead when the read fails, so that a failed read is never reported
+# as different data.
 sha256_of() { # FILE-or-DEVICE OFFSET-MIB COUNT-MIB
-	dd if="$1" bs=1M skip="$2" count="$3" iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1
+	_e=$(mktemp) _r=$(mktemp)
+	_s=$({
+		dd if="$1" bs=1M skip="$2" count="$3" iflag=direct 2>"$_e"
+		echo $? >"$_r"
+	} | sha256sum | cut -d' ' -f1)
+	if [ "$(cat "$_r")" = 0 ]; then
+		echo "$_s"
+	else
+		echo "read-error:$(tail -n1 "$_e" | tr ' ' '_')"
+	fi
+	rm -f "$_e" "$_r"
 }
 
 # portal_conns: local TCP ports of the guest's established connections to

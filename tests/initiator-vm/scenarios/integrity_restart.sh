@@ -48,7 +48,7 @@ reader() {
 			k=$((($(head -c 2 /dev/urandom | od -An -tu2) + 0) % w))
 			got=$(sha256_of "$dev" $((OFF + k)) 1)
 			[ "$got" = "$(cat /tmp/chunks/$k.sum)" ] ||
-				{ echo "reader: chunk $k differs"; return 1; }
+				{ echo "reader: chunk $k: got $got, want $(cat /tmp/chunks/$k.sum)"; return 1; }
 			r=$((r + 1))
 			echo $r >/tmp/reads
 		fi
@@ -86,7 +86,10 @@ run sg_turs "$dev" # a pending POWER ON unit attention, if any
 i=0
 while [ $i -lt "$CHUNKS" ]; do
 	got=$(sha256_of "$dev" $((OFF + i)) 1)
-	[ "$got" = "$(cat /tmp/chunks/$i.sum)" ] || fail "chunk $i differs after the job"
+	if [ "$got" != "$(cat /tmp/chunks/$i.sum)" ]; then
+		echo "RESULT bad_chunk_mib=$((OFF + i))" # the host reports what its file holds there
+		fail "chunk $i differs after the job: got $got, want $(cat /tmp/chunks/$i.sum)"
+	fi
 	i=$((i + 1))
 done
 all=$(sha256_of "$dev" $OFF "$CHUNKS")
