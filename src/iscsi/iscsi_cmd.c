@@ -65,8 +65,8 @@ static enum iscsi_verdict cmd_refuse(struct iscsi_conn *c, const uint8_t *bhs, u
  * commands (a WRITE's, allocated here; a READ's Data-In buffer, allocated by
  * scsi as large as its CDB asks: scsi_task_data_in_max; and the scratch scsi
  * takes for VERIFY, WRITE SAME and EXTENDED COPY: scsi_task_scratch_max) are
- * charged when the command header arrives and given back when the command is released, and may
- * not exceed max_conn_data_bytes. SAM-5 5.3.1
+ * charged when the command header arrives and given back when the command is
+ * released, and may not exceed max_conn_data_bytes. SAM-5 5.3.1
  * (status codes): when the logical unit has at least one command in the task
  * set for an I_T nexus and a lack of task set resources prevents entering a
  * newly received command from that I_T nexus, TASK SET FULL shall be returned

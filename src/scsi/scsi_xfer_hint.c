@@ -18,11 +18,21 @@
 #include "scsi_priv.h"
 #include "targetd/util.h"
 
+/* The LU the task addresses, or NULL (not yet submitted: no tp->lu). */
+static struct scsi_lu *task_lu(const struct scsi_task *t)
+{
+	uint64_t lun;
+
+	if (!t->nexus || !scsi_lun_decode(t->lun_raw, &lun))
+		return NULL;
+	return scsi_target_lun_lookup(t->nexus->target, lun);
+}
+
 uint32_t scsi_task_data_in_max(const struct scsi_task *t)
 {
 	const uint8_t *c = t->cdb;
 	struct scsi_lu *lu;
-	uint64_t lun, nblk, bytes;
+	uint64_t nblk, bytes;
 
 	switch (c[0]) {
 	case 0x08: /* READ(6), SBC-4 5.13: TRANSFER LENGTH 0 means 256 blocks */
@@ -40,9 +50,7 @@ uint32_t scsi_task_data_in_max(const struct scsi_task *t)
 	default: /* other data-in is bounded by 16-bit allocation lengths */
 		return 0;
 	}
-	if (!t->nexus || !scsi_lun_decode(t->lun_raw, &lun))
-		return 0;
-	lu = scsi_target_lun_lookup(t->nexus->target, lun);
+	lu = task_lu(t);
 	if (!lu)
 		return 0;
 	bytes = nblk * lu->block_size;
@@ -55,7 +63,7 @@ uint32_t scsi_task_scratch_max(const struct scsi_task *t)
 {
 	const uint8_t *c = t->cdb;
 	struct scsi_lu *lu;
-	uint64_t lun, lba;
+	uint64_t lba;
 	uint32_t nblk;
 	uint16_t lb;
 
@@ -78,9 +86,7 @@ uint32_t scsi_task_scratch_max(const struct scsi_task *t)
 	}
 	if (c[0] == 0x93 && (c[1] & 0x01)) /* NDOB: zeroes, no pattern buffer */
 		return 0;
-	if (!t->nexus || !scsi_lun_decode(t->lun_raw, &lun))
-		return 0;
-	lu = scsi_target_lun_lookup(t->nexus->target, lun);
+	lu = task_lu(t);
 	if (!lu)
 		return 0;
 	scsi_blk_cdb_lba(t, &lba, &nblk, &lb);
