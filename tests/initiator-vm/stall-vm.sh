@@ -5,11 +5,11 @@
 # STOP + RUN seconds while a scenario runs, so that targetd's NOP-In pings go
 # unanswered and it drops the connection (RFC 7143 11.19) again and again: the
 # Linux initiator then recovers the session each time (RFC 7143 6.3.5). Not a
-# test by itself; run it beside one, with a short nop_timeout in the scenario's
-# config (docs/initiator-vm.md, "Stress: connections dropped under I/O"):
+# test by itself; run it beside a scenario whose targetd has a short
+# nop_timeout (docs/initiator-vm.md, "Stress: connections dropped under I/O"):
 #
 #   tests/initiator-vm/stall-vm.sh --stop 3 --run 2 --for 400 &
-#   ctest --test-dir build -R sbc4_data_integrity_across_target_restart -V
+#   ctest --test-dir build -R rfc7143_11_19_connections_dropped_under_io_no_corruption -V
 #
 # It pauses the newest qemu-system process; run no other VM meanwhile.
 set -euo pipefail

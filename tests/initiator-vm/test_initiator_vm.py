@@ -17,6 +17,7 @@ import argparse
 import hashlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -47,12 +48,14 @@ def free_port():
     return port
 
 
-def write_config(path, port, lu_path, state_dir, allow=(), target_extra=()):
+def write_config(path, port, lu_path, state_dir, allow=(), target_extra=(),
+                 nop=("2s", "15s")):
     lines = [
         "[global]",
         f"state_dir = {state_dir}",
         # quick failure detection when a scenario restarts targetd
-        "nop_interval = 2s",
+        f"nop_interval = {nop[0]}",
+        f"nop_timeout = {nop[1]}",
         "",
         "[portal vm]",
         f"listen = 127.0.0.1:{port}",
@@ -88,13 +91,14 @@ class Scenario:
         self.port = None
         self.timings = {}
         self.target_extra = []
+        self.nop = ("2s", "15s")  # nop_interval, nop_timeout
 
     def start_targetd(self, port=None):
         """Start targetd on PORT (or a free one; retried if taken meanwhile)."""
         for attempt in range(5):
             self.port = port or free_port()
             write_config(self.conf, self.port, self.lu, self.state,
-                         target_extra=self.target_extra)
+                         target_extra=self.target_extra, nop=self.nop)
             t = th.Targetd(self.args.targetd, ["-f", "-c", self.conf], self.cleanup)
             try:
                 t.start()
@@ -127,6 +131,7 @@ class Scenario:
         with open(out_path, "wb") as out:
             p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
                                  stderr=subprocess.STDOUT)
+            self.vm_pid = p.pid
             done = set()
             while p.poll() is None:
                 text = self._console()
@@ -164,6 +169,19 @@ class Scenario:
         except FileNotFoundError:
             return ""
 
+    def stall_vm(self, seconds):
+        """Freeze the VM (SIGSTOP to its qemu, a child of run-vm.sh) for SECONDS:
+        the guest answers nothing meanwhile, as a hung or partitioned host."""
+        qemu = [int(d) for d in os.listdir("/proc") if d.isdigit()
+                and _ppid_comm(int(d))[0] == self.vm_pid
+                and _ppid_comm(int(d))[1].startswith("qemu-system")]
+        check(len(qemu) == 1, f"qemu child of run-vm.sh {self.vm_pid}: {qemu}")
+        os.kill(qemu[0], signal.SIGSTOP)
+        try:
+            time.sleep(seconds)
+        finally:
+            os.kill(qemu[0], signal.SIGCONT)
+
     def restart_targetd(self):
         """Kill targetd hard (SIGKILL: a crash, no clean logout) and start it again
         on the same port and state directory."""
@@ -172,6 +190,17 @@ class Scenario:
         old.proc.wait()
         self.killed.append(old)
         self.start_targetd(port=self.port)
+
+
+def _ppid_comm(pid):
+    """(parent pid, command name) of a process, (None, "") once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            st = f.read()
+    except OSError:
+        return None, ""
+    comm = st[st.index("(") + 1:st.rindex(")")]
+    return int(st[st.rindex(")") + 2:].split()[1]), comm
 
 
 def results(output):
@@ -297,6 +326,40 @@ def sbc4_data_integrity_across_target_restart(s):
                 print(f"host: {line}")
 
 
+def rfc7143_11_19_connections_dropped_under_io_no_corruption(s):
+    """The integrity job of the scenario above, with the target dropping the
+    connection under it: twice while chunks are being written, the host freezes
+    the VM for 4 s, so targetd's NOP-In ping (nop_interval 1 s, nop_timeout 1 s)
+    goes unanswered and it closes the connection (RFC 7143 11.19); open-iscsi
+    reinstates the session (RFC 7143 6.3.5) and retries what was in flight, and
+    the SIGKILL restart follows as before. No error, every chunk equal, the
+    backing file holds the guest's bytes, and targetd's log shows the drops."""
+    s.nop = ("1s", "1s")
+    s.start_targetd()
+
+    def on_host(action):
+        if action.startswith("stall-"):
+            s.stall_vm(4)
+            s.timings[action.replace("-", "_") + "_done"] = 1
+        elif action == "restart-target":
+            s.restart_targetd()
+            s.timings["restart_s"] = 1
+
+    rc, out = s.run_vm("integrity_restart.sh", on_host=on_host, timeout=400, env=["STALLS=2"])
+    check(rc == 0, f"guest script failed ({rc})")
+    check({"stall_1_done", "stall_2_done", "restart_s"} <= set(s.timings),
+          f"the guest asked for two stalls and a restart: {s.timings}")
+    r = results(out)
+    host = sha256_range(s.lu, int(r["offset_mib"]) << 20, int(r["length_mib"]) << 20)
+    check(host == r["sha256"], f"backing file holds {host}, guest wrote {r['sha256']}")
+    drops = [ln for t in s.killed + [s.targetd] for ln in t.stderr().splitlines()
+             if "NOP-In ping timed out" in ln]
+    for ln in drops:
+        print(f"host: {ln}")
+    check(len(drops) >= 2, f"targetd dropped {len(drops)} connections by NOP timeout, want >= 2")
+    print(f"host: {len(drops)} connections dropped by NOP timeout; backing file matches")
+
+
 def spc4_fence_scsi_two_nodes_on_off_status(s):
     """Debian's fence_scsi (issue 7 scenario 5): nodes A and B unfence, A fences
     B, B's writes conflict and its status is OFF, B unfences again."""
@@ -313,6 +376,7 @@ TESTS = {f.__name__: f for f in [
     rfc7143_12_1_3_open_iscsi_mutual_chap,
     spc4_fence_scsi_two_nodes_on_off_status,
     sbc4_data_integrity_across_target_restart,
+    rfc7143_11_19_connections_dropped_under_io_no_corruption,
 ]}
 
 

@@ -7,10 +7,14 @@
 # (session recovery, RFC 7143 7.1.4 / 6.2), so the job finishes, and every
 # chunk must read back equal -- through the target here, and in the backing
 # file on the host (test_initiator_vm.py compares the RESULT sha256).
+# STALLS=N: before the restart, N times ask the host to freeze this VM for a
+# few seconds ("stall-K"), long enough for targetd to drop the connection on
+# an unanswered NOP-In (RFC 7143 11.19); the session is reinstated each time.
 # shellcheck source=../guest/lib.sh
 . ./lib.sh
 
 CHUNKS=${CHUNKS:-24}
+STALLS=${STALLS:-0}
 OFF=8 # MiB
 set_iscsid_conf node.session.timeo.replacement_timeout 60
 discover
@@ -59,10 +63,17 @@ before=$(portal_conns | tr '\n' ' ')
 t0=$(uptime_s)
 (writer; echo $? >/tmp/writer.rc; touch /tmp/writer.done) &
 (reader; echo $? >/tmp/reader.rc) &
-asked=0
+asked=0 stalled=0
 while [ ! -f /tmp/writer.done ]; do
 	w=$(cat /tmp/written 2>/dev/null || echo 0)
-	if [ $asked -eq 0 ] && [ "$w" -ge $((CHUNKS / 3)) ]; then
+	# stall K at K/(STALLS+1) of the way to the restart
+	if [ $stalled -lt "$STALLS" ] &&
+		[ "$w" -ge $(((stalled + 1) * CHUNKS / (3 * (STALLS + 1)))) ]; then
+		stalled=$((stalled + 1))
+		step "$w chunks written: asking the host to freeze this VM (stall $stalled)"
+		host_action "stall-$stalled"
+	fi
+	if [ $asked -eq 0 ] && [ $stalled -eq "$STALLS" ] && [ "$w" -ge $((CHUNKS / 3)) ]; then
 		step "$w chunks written: asking the host to kill and restart targetd"
 		host_action restart-target
 		asked=1
@@ -72,6 +83,7 @@ done
 wait
 t1=$(uptime_s)
 [ $asked -eq 1 ] || fail "the writer finished before the restart was asked for"
+[ $stalled -eq "$STALLS" ] || fail "the writer finished after $stalled of $STALLS stalls"
 [ "$(cat /tmp/writer.rc)" = 0 ] || fail "writer failed"
 [ "$(cat /tmp/reader.rc)" = 0 ] || fail "reader found a difference"
 echo "writer done, reader verified $(cat /tmp/reads 2>/dev/null || echo 0) chunks during the job"
