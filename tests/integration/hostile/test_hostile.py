@@ -861,25 +861,22 @@ def sam5_5_3_1_200_unsolicited_8mib_writes_task_set_full_memory_bounded(ctx):
     ctx.finish()
 
 
-def rfc7143_11_4_5_1_200_reads_with_edtl_0_and_8mib_cdbs_memory_bounded(ctx):
-    """Issue 9: a READ's Data-In buffer is as large as its CDB asks, whatever the
-    EDTL says (only the EDTL is sent, the rest is overflow, RFC 7143 11.4.5.1).
-    One connection sends 200 READ (10) of 8 MiB with EDTL 0 and no R bit at once:
-    they are charged by their CDBs (scsi_task_data_in_max) against
-    max_conn_data_bytes (64 MiB), so at most 8 run at a time and the others get
-    TASK SET FULL (SAM-5 5.3.1); targetd's peak RSS grows by less than 64 MiB +
-    48 MiB. Before the charge followed the CDB, all 200 buffers were allocated."""
+def flood_no_data(ctx, isid, cdb, n, good_check=None):
+    """Issue 9 floods: starts targetd (CmdSN window 256); a new session sends n
+    copies of a CDB with EDTL 0 in one write. Some must run and the rest get
+    TASK SET FULL, any other answer fails, and peak RSS may grow by less than
+    the 64 MiB cap + 48 MiB. good_check(r) may check each GOOD response.
+    Returns (session, GOOD count, TASK SET FULL count, peak RSS growth in KiB)."""
     ctx.start(cmdsn_window=256)
-    s = ctx.session(isid=b"\x80\x00\x00\x00\x10\x01")
+    s = ctx.session(isid=isid)
     for _ in range(3):  # SAM-5 6.x: consume the new nexus's unit attention
         if s.scsi(b"\0" * 6)[0] == 0:
             break
     pid = ctx.t.proc.pid
     before = vm_kib(pid, "VmRSS")
-    n, nblk = 200, 8 * MiB // 512
     pdus = b""
     for _ in range(n):
-        itt, pdu = s.scsi_cmd_pdu(R.cdb10(0x28, 0, nblk), edtl=0)
+        _, pdu = s.scsi_cmd_pdu(cdb, edtl=0)
         s.cmdsn = (s.cmdsn + 1) & 0xffffffff
         pdus += pdu
     s.send(pdus)
@@ -888,19 +885,36 @@ def rfc7143_11_4_5_1_200_reads_with_edtl_0_and_8mib_cdbs_memory_bounded(ctx):
         r = s.recv(scaled(30))
         expect(r.opcode == R.OP_SCSI_RSP, f"only SCSI Responses (EDTL 0: no Data-In), got {r}")
         if r.hdr[3] == 0:
-            expect(r.flags & 0x04 and r.u32(44) == 8 * MiB,
-                   f"GOOD with an overflow residual of 8 MiB (11.4.5.1): {r}")
+            if good_check:
+                good_check(r)
             good += 1
         elif r.hdr[3] == 0x28:
             tsf += 1
         else:
             raise HarnessError(f"status 0x{r.hdr[3]:02x} for {r}")
     peak = vm_kib(pid, "VmHWM") - before
-    print(f"{n} READs of 8 MiB with EDTL 0: {good} GOOD, {tsf} TASK SET FULL; "
-          f"peak RSS growth {peak} KiB")
     expect(tsf > 0 and good >= 8, f"some run, the excess TASK SET FULL ({good}, {tsf})")
     expect(VALGRIND or peak < (64 + 48) * 1024,
            f"peak RSS grew by {peak} KiB (cap 64 MiB + 48 MiB)")
+    return s, good, tsf, peak
+
+
+def rfc7143_11_4_5_1_200_reads_with_edtl_0_and_8mib_cdbs_memory_bounded(ctx):
+    """Issue 9: a READ's Data-In buffer is as large as its CDB asks, whatever the
+    EDTL says (only the EDTL is sent, the rest is overflow, RFC 7143 11.4.5.1).
+    One connection sends 200 READ (10) of 8 MiB with EDTL 0 and no R bit at once:
+    they are charged by their CDBs (scsi_task_data_in_max) against
+    max_conn_data_bytes (64 MiB), so at most 8 run at a time and the others get
+    TASK SET FULL (SAM-5 5.3.1); targetd's peak RSS grows by less than 64 MiB +
+    48 MiB. Before the charge followed the CDB, all 200 buffers were allocated."""
+    def overflow_8mib(r):
+        expect(r.flags & 0x04 and r.u32(44) == 8 * MiB,
+               f"GOOD with an overflow residual of 8 MiB (11.4.5.1): {r}")
+
+    s, good, tsf, peak = flood_no_data(ctx, b"\x80\x00\x00\x00\x10\x01",
+                                       R.cdb10(0x28, 0, 8 * MiB // 512), 200, overflow_8mib)
+    print(f"200 READs of 8 MiB with EDTL 0: {good} GOOD, {tsf} TASK SET FULL; "
+          f"peak RSS growth {peak} KiB")
     s.ping(b"after the read flood")
     s.logout()
     s.close()
@@ -915,35 +929,9 @@ def sbc4_5_33_200_verifies_scratch_charged_memory_bounded(ctx):
     (64 MiB), so at most 64 run at a time and the others get TASK SET FULL
     (SAM-5 5.3.1); targetd's peak RSS grows by less than 64 MiB + 48 MiB.
     Without the charge all 200 chunks (200 MiB) were allocated and read into."""
-    ctx.start(cmdsn_window=256)
-    s = ctx.session(isid=b"\x80\x00\x00\x00\x11\x01")
-    for _ in range(3):  # SAM-5 6.x: consume the new nexus's unit attention
-        if s.scsi(b"\0" * 6)[0] == 0:
-            break
-    pid = ctx.t.proc.pid
-    before = vm_kib(pid, "VmRSS")
-    n = 200
-    pdus = b""
-    for _ in range(n):
-        itt, pdu = s.scsi_cmd_pdu(R.cdb10(0x2f, 0, 2048), edtl=0)
-        s.cmdsn = (s.cmdsn + 1) & 0xffffffff
-        pdus += pdu
-    s.send(pdus)
-    good = tsf = 0
-    while good + tsf < n:
-        r = s.recv(scaled(30))
-        expect(r.opcode == R.OP_SCSI_RSP, f"only SCSI Responses, got {r}")
-        if r.hdr[3] == 0:
-            good += 1
-        elif r.hdr[3] == 0x28:
-            tsf += 1
-        else:
-            raise HarnessError(f"status 0x{r.hdr[3]:02x} for {r}")
-    peak = vm_kib(pid, "VmHWM") - before
-    print(f"{n} VERIFYs of 1 MiB: {good} GOOD, {tsf} TASK SET FULL; peak RSS growth {peak} KiB")
-    expect(tsf > 0 and good >= 8, f"some run, the excess TASK SET FULL ({good}, {tsf})")
-    expect(VALGRIND or peak < (64 + 48) * 1024,
-           f"peak RSS grew by {peak} KiB (cap 64 MiB + 48 MiB)")
+    s, good, tsf, peak = flood_no_data(ctx, b"\x80\x00\x00\x00\x11\x01",
+                                       R.cdb10(0x2f, 0, 2048), 200)
+    print(f"200 VERIFYs of 1 MiB: {good} GOOD, {tsf} TASK SET FULL; peak RSS growth {peak} KiB")
     st, _ = s.scsi(R.cdb10(0x2f, 0, 2048))
     expect(st == 0, f"a VERIFY after the flood: status 0x{st:02x}")
     s.logout()
