@@ -99,8 +99,8 @@ static void server(int lfd, const void *arg)
 	static struct iovec iov[2 * (RING / HDR + 1)];
 	size_t req_len = o->write_mode ? HDR + DATA : HDR, have = 0;
 	struct epoll_event ev = {.events = EPOLLIN};
-	int fd = tcp_pair_accept(lfd), ep;
-	ep = epoll_create1(0);
+	int fd = tcp_pair_accept(lfd), ep = epoll_create1(0);
+
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
 		die("epoll");
 	memset(data, 0xa5, sizeof(data));

@@ -88,6 +88,7 @@ class Scenario:
         self.console = os.path.join(self.dir, "console.log")
         self.targetd = None
         self.killed = []  # instances restart_targetd() killed, for their stderr
+        self.vm_pid = None  # run-vm.sh while a VM runs (stall_vm)
         self.port = None
         self.timings = {}
         self.target_extra = []
@@ -172,9 +173,9 @@ class Scenario:
     def stall_vm(self, seconds):
         """Freeze the VM (SIGSTOP to its qemu, a child of run-vm.sh) for SECONDS:
         the guest answers nothing meanwhile, as a hung or partitioned host."""
-        qemu = [int(d) for d in os.listdir("/proc") if d.isdigit()
-                and _ppid_comm(int(d))[0] == self.vm_pid
-                and _ppid_comm(int(d))[1].startswith("qemu-system")]
+        qemu = [pid for pid, (ppid, comm) in
+                ((int(d), _ppid_comm(int(d))) for d in os.listdir("/proc") if d.isdigit())
+                if ppid == self.vm_pid and comm.startswith("qemu-system")]
         check(len(qemu) == 1, f"qemu child of run-vm.sh {self.vm_pid}: {qemu}")
         os.kill(qemu[0], signal.SIGSTOP)
         try:
@@ -296,34 +297,51 @@ def rfc7143_12_1_3_open_iscsi_mutual_chap(s):
     check(rc == 0, f"guest script failed ({rc})")
 
 
+def integrity_job(s, stalls=0):
+    """integrity_restart.sh with the host's side of its requests: freeze the VM
+    for 4 s at each "stall-K" (STALLS=stalls), SIGKILL and restart targetd at
+    "restart-target". Checks that the script passed, that the host served every
+    request, and that the backing file holds the guest's bytes; when the guest
+    found a differing chunk, first prints the backing file's checksum of it
+    (was the write lost, or only the read wrong?). Prints how each connection
+    ended, and returns those lines."""
+    s.start_targetd()
+
+    def on_host(action):
+        t0 = time.monotonic()
+        if action.startswith("stall-"):
+            s.stall_vm(4)
+        elif action == "restart-target":
+            s.restart_targetd()
+        else:
+            return
+        key = "restart_s" if action == "restart-target" else action.replace("-", "_") + "_s"
+        s.timings[key] = round(time.monotonic() - t0, 2)
+
+    rc, out = s.run_vm("integrity_restart.sh", on_host=on_host, timeout=400,
+                       env=[f"STALLS={stalls}"])
+    r = results(out)
+    if rc != 0 and "bad_chunk_mib" in r:
+        mib = int(r["bad_chunk_mib"])
+        print(f"host: backing file sha256 of MiB {mib}: {sha256_range(s.lu, mib << 20, 1 << 20)}")
+    check(rc == 0, f"guest script failed ({rc})")
+    want = {"restart_s"} | {f"stall_{k}_s" for k in range(1, stalls + 1)}
+    check(want <= set(s.timings), f"the host served {sorted(s.timings)}, want {sorted(want)}")
+    host = sha256_range(s.lu, int(r["offset_mib"]) << 20, int(r["length_mib"]) << 20)
+    check(host == r["sha256"], f"backing file holds {host}, guest wrote {r['sha256']}")
+    print(f"host: backing file bytes match the guest's job ({host[:16]}...)")
+    closed = [ln for t in s.killed + [s.targetd] for ln in t.stderr().splitlines()
+              if "connection closed" in ln]
+    for ln in closed:
+        print(f"host: {ln}")
+    return closed
+
+
 def sbc4_data_integrity_across_target_restart(s):
     """Issue 7 scenario 6: a verified O_DIRECT write/read job in the guest while
     targetd is killed and restarted once; no error, no corruption, and the
     backing file holds what the guest wrote."""
-    s.start_targetd()
-
-    def on_host(action):
-        if action == "restart-target":
-            t0 = time.monotonic()
-            s.restart_targetd()
-            s.timings["restart_s"] = round(time.monotonic() - t0, 2)
-
-    rc, out = s.run_vm("integrity_restart.sh", on_host=on_host, timeout=400)
-    r = results(out)
-    if rc != 0 and "bad_chunk_mib" in r:
-        # which side is wrong: the backing file (the write was lost or damaged)
-        # or only what the guest read back (the read path or the transport)
-        mib = int(r["bad_chunk_mib"])
-        print(f"host: backing file sha256 of MiB {mib}: {sha256_range(s.lu, mib << 20, 1 << 20)}")
-    check(rc == 0, f"guest script failed ({rc})")
-    check("restart_s" in s.timings, "the guest never asked for the restart")
-    host = sha256_range(s.lu, int(r["offset_mib"]) << 20, int(r["length_mib"]) << 20)
-    check(host == r["sha256"], f"backing file holds {host}, guest wrote {r['sha256']}")
-    print(f"host: backing file bytes match the guest's job ({host[:16]}...)")
-    for t in s.killed + [s.targetd]:  # how each connection ended, for the record
-        for line in t.stderr().splitlines():
-            if "connection closed" in line:
-                print(f"host: {line}")
+    integrity_job(s)
 
 
 def rfc7143_11_19_connections_dropped_under_io_no_corruption(s):
@@ -335,27 +353,7 @@ def rfc7143_11_19_connections_dropped_under_io_no_corruption(s):
     the SIGKILL restart follows as before. No error, every chunk equal, the
     backing file holds the guest's bytes, and targetd's log shows the drops."""
     s.nop = ("1s", "1s")
-    s.start_targetd()
-
-    def on_host(action):
-        if action.startswith("stall-"):
-            s.stall_vm(4)
-            s.timings[action.replace("-", "_") + "_done"] = 1
-        elif action == "restart-target":
-            s.restart_targetd()
-            s.timings["restart_s"] = 1
-
-    rc, out = s.run_vm("integrity_restart.sh", on_host=on_host, timeout=400, env=["STALLS=2"])
-    check(rc == 0, f"guest script failed ({rc})")
-    check({"stall_1_done", "stall_2_done", "restart_s"} <= set(s.timings),
-          f"the guest asked for two stalls and a restart: {s.timings}")
-    r = results(out)
-    host = sha256_range(s.lu, int(r["offset_mib"]) << 20, int(r["length_mib"]) << 20)
-    check(host == r["sha256"], f"backing file holds {host}, guest wrote {r['sha256']}")
-    drops = [ln for t in s.killed + [s.targetd] for ln in t.stderr().splitlines()
-             if "NOP-In ping timed out" in ln]
-    for ln in drops:
-        print(f"host: {ln}")
+    drops = [ln for ln in integrity_job(s, stalls=2) if "NOP-In ping timed out" in ln]
     check(len(drops) >= 2, f"targetd dropped {len(drops)} connections by NOP timeout, want >= 2")
     print(f"host: {len(drops)} connections dropped by NOP timeout; backing file matches")
 
